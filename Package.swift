@@ -1,0 +1,74 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// DCMTK ships no pkg-config file, so its libraries are named here (see shared build notes).
+let dcmtkLibraries: [LinkerSetting] = [
+    "dcmjpls", "dcmjpeg", "dcmrle", "dcmdata", "ijg8", "ijg12", "ijg16", "dcmtkcharls", "oflog", "ofstd",
+].map { .linkedLibrary($0) }
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "dicomserve",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "dicomserve", targets: ["dicomserve"]),
+        .library(name: "DicomImaging", targets: ["DicomImaging"]),
+        .library(name: "DicomCodec", targets: ["DicomCodec"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C shims: small C APIs in the libspng shape (limits in, codes out, caller-owned buffers).
+        .systemLibrary(name: "COpenJPEG", path: "Sources/COpenJPEG", pkgConfig: "libopenjp2",
+                       providers: [.apt(["libopenjp2-7-dev"])]),
+        .target(
+            name: "CDCMTK",
+            dependencies: ["COpenJPEG"],
+            cxxSettings: [.unsafeFlags(["-fexceptions"])],
+            linkerSettings: dcmtkLibraries + [.linkedLibrary("z")]
+        ),
+        .target(
+            name: "CImageCodecs",
+            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("turbojpeg"), .linkedLibrary("z")]
+        ),
+
+        // Core: pure computation, standard library only.
+        .target(name: "DicomImaging", swiftSettings: swiftSettings),
+        .target(name: "DicomWeb", swiftSettings: swiftSettings),
+
+        // Swift face of the shims.
+        .target(
+            name: "DicomCodec",
+            dependencies: ["CDCMTK", "CImageCodecs", "DicomImaging", "DicomWeb"],
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
+            name: "dicomserve",
+            dependencies: [
+                "DicomCodec", "DicomImaging", "DicomWeb",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "RenderBenchmark",
+            dependencies: ["DicomCodec", "DicomImaging"],
+            path: "benchmarks/RenderBenchmark",
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(name: "DicomImagingTests", dependencies: ["DicomImaging"]),
+        .testTarget(name: "DicomWebTests", dependencies: ["DicomWeb"]),
+        .testTarget(name: "CImageCodecsTests", dependencies: ["CImageCodecs"]),
+        .testTarget(name: "CDCMTKTests", dependencies: ["CDCMTK"]),
+        .testTarget(name: "DicomCodecTests", dependencies: ["DicomCodec", "DicomImaging"]),
+        .testTarget(name: "dicomserveTests", dependencies: ["dicomserve"]),
+    ],
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx17
+)

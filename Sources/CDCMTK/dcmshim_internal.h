@@ -1,0 +1,37 @@
+// Internal C++ declarations shared by the shim's translation units. Never included from Swift.
+#ifndef DCMSHIM_INTERNAL_H
+#define DCMSHIM_INTERNAL_H
+
+#include "CDCMTK.h"
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+class DcmItem;
+class DcmPixelSequence;
+
+namespace dcmshim {
+
+/// Thrown inside the shim and turned into a status + message at the C boundary.
+struct Failure {
+    dcmshim_status status;
+    std::string message;
+    Failure(dcmshim_status s, std::string m) : status(s), message(std::move(m)) {}
+};
+
+dcmshim_frame_info readFrameInfo(DcmItem &dataset, const dcmshim_limits &limits);
+
+dcmshim_frame_info decodeFrame(DcmItem &dataset, const dcmshim_limits &limits, const std::string &transferSyntax,
+                               uint32_t frameIndex, uint8_t *buffer, size_t capacity);
+
+std::vector<uint8_t> encapsulatedFrame(DcmItem &dataset, const dcmshim_limits &limits, uint32_t frameIndex);
+
+/// Decodes a JPEG 2000 codestream (or JP2 file) with OpenJPEG into `buffer`, laid out as `info` says.
+void decodeJPEG2000(const std::vector<uint8_t> &codestream, dcmshim_frame_info &info, uint8_t *buffer,
+                    size_t capacity);
+
+}  // namespace dcmshim
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * CImageCodecs: PNG (libpng) and JPEG (libturbojpeg) encoders writing into a growable buffer.
+ * libpng's setjmp/longjmp error handling stays inside png.c; no Swift frame is ever jumped over.
+ */
+#ifndef CIMAGECODECS_H
+#define CIMAGECODECS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum cimg_status {
+    CIMG_OK = 0,
+    CIMG_ERR_ARGUMENT,       ///< bad dimensions, channel count, quality or options
+    CIMG_ERR_OUT_OF_MEMORY,
+    CIMG_ERR_ENCODER,        ///< the library reported an error; see the message
+} cimg_status;
+
+/// Encoded bytes, allocated with malloc. Release with cimg_buffer_free.
+typedef struct cimg_buffer {
+    uint8_t *data;
+    size_t size;
+    size_t capacity;
+} cimg_buffer;
+
+void cimg_buffer_free(cimg_buffer *buffer);
+
+/// PNG row filters (PNG spec §9). ADAPTIVE lets libpng choose per row among all five.
+typedef enum cimg_png_filter {
+    CIMG_PNG_FILTER_NONE = 0,
+    CIMG_PNG_FILTER_SUB,
+    CIMG_PNG_FILTER_UP,
+    CIMG_PNG_FILTER_AVERAGE,
+    CIMG_PNG_FILTER_PAETH,
+    CIMG_PNG_FILTER_ADAPTIVE,
+} cimg_png_filter;
+
+/// zlib strategies (zlib.h): DEFAULT, FILTERED, HUFFMAN_ONLY, RLE.
+typedef enum cimg_zlib_strategy {
+    CIMG_ZLIB_DEFAULT = 0,
+    CIMG_ZLIB_FILTERED,
+    CIMG_ZLIB_HUFFMAN_ONLY,
+    CIMG_ZLIB_RLE,
+} cimg_zlib_strategy;
+
+typedef struct cimg_png_options {
+    int compression_level;       ///< 0–9
+    cimg_png_filter filter;
+    cimg_zlib_strategy strategy;
+} cimg_png_options;
+
+/// Encodes 8-bit grey (channels 1) or RGB (channels 3) pixels. `row_stride` is in bytes.
+cimg_status cimg_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height, uint32_t channels,
+                            size_t row_stride, const cimg_png_options *options, cimg_buffer *out,
+                            char *message, size_t message_capacity);
+
+/// A libturbojpeg compressor bound to one configuration for its whole life: libturbojpeg 2.1.5
+/// corrupts a baseline encode made on a handle that earlier made a progressive one. Not thread-safe.
+typedef struct cimg_jpeg_encoder cimg_jpeg_encoder;
+
+/// `progressive` 0 or 1; `subsampling` 0 = 4:4:4, 1 = 4:2:2, 2 = 4:2:0 (ignored for grey).
+cimg_jpeg_encoder *cimg_jpeg_encoder_create(int progressive, int subsampling);
+void cimg_jpeg_encoder_destroy(cimg_jpeg_encoder *encoder);
+
+/// `quality` 1–100.
+cimg_status cimg_jpeg_encode(cimg_jpeg_encoder *encoder, const uint8_t *pixels, uint32_t width, uint32_t height,
+                             uint32_t channels, size_t row_stride, int quality, cimg_buffer *out,
+                             char *message, size_t message_capacity);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CIMAGECODECS_H */
