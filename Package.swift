@@ -3,7 +3,7 @@ import PackageDescription
 
 /// DCMTK ships no pkg-config file, so its libraries are named here (see shared build notes).
 let dcmtkLibraries: [LinkerSetting] = [
-    "dcmjpls", "dcmjpeg", "dcmrle", "dcmdata", "ijg8", "ijg12", "ijg16", "dcmtkcharls", "oflog", "ofstd",
+    "dcmjpls", "dcmjpeg", "dcmdata", "ijg8", "ijg12", "ijg16", "dcmtkcharls", "oflog", "ofstd",
 ].map { .linkedLibrary($0) }
 
 let swiftSettings: [SwiftSetting] = [

@@ -46,6 +46,7 @@ struct dcmshim_file {
     DcmFileFormat format;
     dcmshim_limits limits;
     std::string transferSyntax;
+    bool convertedToUTF8 = false;
 };
 
 const char *dcmshim_strerror(dcmshim_status status) {
@@ -295,6 +296,11 @@ dcmshim_status dcmshim_walk(dcmshim_file *file, int include_meta, uint32_t bulk_
                             dcmshim_visitor visitor, void *context, char *message, size_t capacity) {
     if (!file || !visitor) return report(Failure(DCMSHIM_ERR_INTERNAL, "null argument"), message, capacity);
     return guarded(message, capacity, [&] {
+        // Text is handed over as UTF-8 whatever the Specific Character Set; unknown sets stay as they are.
+        if (!file->convertedToUTF8) {
+            file->convertedToUTF8 = true;
+            (void)file->format.convertToUTF8();
+        }
         Walker walker{bulk_threshold, visitor, context};
         if (include_meta) walker.walkItem(file->format.getMetaInfo());
         walker.walkItem(file->format.getDataset());

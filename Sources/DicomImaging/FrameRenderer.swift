@@ -1,0 +1,50 @@
+/// What to render: the VOI to apply and the box to fit into.
+public struct RenderRequest: Sendable, Equatable, Hashable {
+    public var voi: VOIRequest
+    public var viewport: Viewport?
+
+    public init(voi: VOIRequest = .automatic, viewport: Viewport? = nil) {
+        self.voi = voi
+        self.viewport = viewport
+    }
+}
+
+/// Decoded frame → display pixels: the whole presentation pipeline of DESIGN.md, steps 2–5.
+public enum FrameRenderer {
+    public static func render(
+        _ frame: PixelFrame, greyscale: GreyscaleAttributes = GreyscaleAttributes(), palette: Palette? = nil,
+        request: RenderRequest = RenderRequest()
+    ) throws(ImagingError) -> RenderedImage {
+        let format = frame.format
+        guard frame.bytes.count >= format.frameByteCount else {
+            throw .frameTooShort(expected: format.frameByteCount, actual: frame.bytes.count)
+        }
+        var image: RenderedImage
+        if format.photometric.isMonochrome {
+            guard format.samplesPerPixel == 1 else {
+                throw .unsupportedPixelFormat("\(format.photometric.rawValue) with \(format.samplesPerPixel) samples per pixel")
+            }
+            let pipeline = try greyscalePipeline(for: frame, greyscale: greyscale, request: request)
+            image = RenderedImage(width: format.columns, height: format.rows, channels: 1, pixels: pipeline.apply(to: frame))
+        } else {
+            let pixels = try ColorConversion.rgb8(from: frame, palette: palette)
+            image = RenderedImage(width: format.columns, height: format.rows, channels: 3, pixels: pixels)
+        }
+        if let viewport = request.viewport {
+            image = AreaAverageResizer.resize(image, to: viewport)
+        }
+        return image
+    }
+
+    /// The pipeline a greyscale frame is rendered with, exposed so callers can cache its lookup table.
+    public static func greyscalePipeline(
+        for frame: PixelFrame, greyscale: GreyscaleAttributes, request: RenderRequest
+    ) throws(ImagingError) -> GreyscalePipeline {
+        GreyscalePipeline(
+            decoder: StoredValueDecoder(frame.format),
+            modality: greyscale.modality,
+            voi: try greyscale.voiTransform(for: request.voi, frame: frame),
+            inverted: frame.format.photometric == .monochrome1
+        )
+    }
+}

@@ -1,0 +1,103 @@
+/// The VOI LUT Function (0028,1056) that shapes a window (PS3.3 C.11.2.1.2–3).
+public enum VOIFunction: String, Sendable, Equatable, CaseIterable, Codable {
+    case linear = "LINEAR"
+    case linearExact = "LINEAR_EXACT"
+    case sigmoid = "SIGMOID"
+
+    /// Parses a function name as files and query strings spell it (case-insensitive).
+    public init?(name: String) {
+        self.init(rawValue: name.trimmingSpaces().uppercased())
+    }
+}
+
+/// A window: Window Center (0028,1050), Window Width (0028,1051) and its function.
+public struct Window: Sendable, Equatable, Hashable, CustomStringConvertible {
+    public var center: Double
+    public var width: Double
+    public var function: VOIFunction
+
+    public init(center: Double, width: Double, function: VOIFunction = .linear) {
+        self.center = center
+        self.width = width
+        self.function = function
+    }
+
+    /// LINEAR needs a width of at least 1; the others any positive width (PS3.3 C.11.2.1.2).
+    public var isValid: Bool {
+        center.isFinite && width.isFinite && (function == .linear ? width >= 1 : width > 0)
+    }
+
+    public var description: String {
+        function == .linear ? "\(center.compact),\(width.compact)" : "\(center.compact),\(width.compact),\(function.rawValue)"
+    }
+}
+
+/// Modality values → display values 0…255.
+public enum VOITransform: Sendable, Equatable {
+    case window(Window)
+    case lookupTable(LookupTable)
+
+    /// The reference mapping: the standard's formulas, one branch per case, in Double. Every fast path
+    /// must produce exactly this (tests check every input value).
+    public func referenceDisplayValue(_ x: Double) -> UInt8 {
+        switch self {
+        case .window(let window):
+            let c = window.center, w = window.width
+            switch window.function {
+            case .linear:
+                if x <= c - 0.5 - (w - 1) / 2 { return 0 }
+                if x > c - 0.5 + (w - 1) / 2 { return 255 }
+                return Self.quantize(((x - (c - 0.5)) / (w - 1) + 0.5) * 255)
+            case .linearExact:
+                if x <= c - w / 2 { return 0 }
+                if x > c + w / 2 { return 255 }
+                return Self.quantize(((x - c) / w + 0.5) * 255)
+            case .sigmoid:
+                return Self.quantize(255 / (1 + Self.exponential(-4 * (x - c) / w)))
+            }
+        case .lookupTable(let table):
+            // VOI LUT input is the modality value; non-integer values fall to the entry below.
+            let entry = table.lookUp(Int64(x.rounded(.down)))
+            return Self.quantize(Double(entry) * 255 / Double(table.maximumEntry))
+        }
+    }
+
+    /// Round half up, clamped to 0…255: the same expression in every path so results agree bit for bit.
+    @inline(__always)
+    static func quantize(_ y: Double) -> UInt8 {
+        let rounded = (y + 0.5).rounded(.down)
+        return rounded <= 0 ? 0 : rounded >= 255 ? 255 : UInt8(rounded)
+    }
+
+    /// e^x with the standard library only (DicomImaging imports nothing): range reduction to
+    /// x = k·ln2 + r, |r| ≤ ln2/2, then a Taylor series that is exact to double precision there.
+    static func exponential(_ x: Double) -> Double {
+        if x > 709 { return .infinity }
+        if x < -745 { return 0 }
+        let ln2 = 0.693_147_180_559_945_309_417_232_121_458
+        let k = (x / ln2).rounded()
+        let r = x - k * ln2
+        var term = 1.0, sum = 1.0
+        for n in 1...20 {
+            term *= r / Double(n)
+            sum += term
+        }
+        return sum * Double(sign: .plus, exponent: Int(k), significand: 1)
+    }
+}
+
+extension Double {
+    /// "40" rather than "40.0", for keys and messages.
+    var compact: String {
+        self == rounded() && abs(self) < 1e15 ? String(Int64(self)) : String(self)
+    }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var scalars = Substring(self)
+        while let first = scalars.first, first == " " || first == "\0" { scalars.removeFirst() }
+        while let last = scalars.last, last == " " || last == "\0" { scalars.removeLast() }
+        return String(scalars)
+    }
+}

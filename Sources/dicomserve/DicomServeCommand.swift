@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+
+/// The `dicomserve` executable: a thin shell over the library targets.
+struct DicomServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dicomserve",
+        abstract: "A fast DICOM image server and renderer.",
+        subcommands: [RenderCommand.self, InfoCommand.self]
+    )
+}
+
+/// A failure to report on one line and exit with `exitCode`.
+struct CommandFailure: Error, CustomStringConvertible {
+    var message: String
+    var exitCode: Int32
+
+    var description: String { message }
+
+    /// Exit 3: the input file is unreadable or unsupported.
+    static func unusableInput(_ message: String) -> CommandFailure { CommandFailure(message: message, exitCode: 3) }
+    /// Exit 2: the arguments are wrong.
+    static func usage(_ message: String) -> CommandFailure { CommandFailure(message: message, exitCode: 2) }
+    /// Exit 1: anything else (e.g. the output cannot be written).
+    static func other(_ message: String) -> CommandFailure { CommandFailure(message: message, exitCode: 1) }
+}
+
+@main
+enum Entry {
+    /// Exit codes: 0 success, 1 other failure, 2 usage, 3 unreadable or unsupported input.
+    static func main() async {
+        do {
+            var command = try DicomServeCommand.parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let failure as CommandFailure {
+            FileHandle.standardError.write(Data("dicomserve: \(failure.message)\n".utf8))
+            exit(failure.exitCode)
+        } catch {
+            let code = DicomServeCommand.exitCode(for: error)
+            let message = DicomServeCommand.fullMessage(for: error)
+            if code == .success {
+                print(message)
+                exit(0)
+            }
+            FileHandle.standardError.write(Data((message.isEmpty ? "" : message + "\n").utf8))
+            exit(2)
+        }
+    }
+}

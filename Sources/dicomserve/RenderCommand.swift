@@ -1,0 +1,134 @@
+import ArgumentParser
+import DicomCodec
+import DicomImaging
+import Foundation
+
+struct RenderCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "render",
+        abstract: "Render one frame of a DICOM file to PNG or JPEG.",
+        discussion: """
+            The window is, in order: --window, --preset, the file's first Window Center/Width, its VOI LUT,
+            else the frame's min/max. Examples:
+              dicomserve render ct.dcm --preset lung -o lung.png
+              dicomserve render ct.dcm --window -600,1500,SIGMOID --size 256x256 --format jpeg -o thumb.jpg
+            """
+    )
+
+    @Argument(help: "The DICOM file.") var file: String
+    @Option(help: "Frame number, starting at 1.") var frame: Int = 1
+    @Option(help: "A window/level preset id or alias (see presets/).") var preset: String?
+    @Option(help: "center,width[,LINEAR|LINEAR_EXACT|SIGMOID]") var window: String?
+    @Option(help: "Fit into WIDTHxHEIGHT, keeping the aspect ratio (never enlarges).") var size: String?
+    @Option(help: "png or jpeg (default: from the output file's extension, else png).") var format: String?
+    @Option(help: "JPEG quality, 1–100.") var quality: Int = 90
+    @Option(help: "The presets directory.") var presets: String?
+    @Option(name: [.short, .customLong("output")], help: "Output file, or - for standard output.") var output: String
+
+    func validate() throws {
+        if preset != nil && window != nil { throw ValidationError("give --preset or --window, not both") }
+        if frame < 1 { throw ValidationError("--frame starts at 1") }
+        if !(1...100).contains(quality) { throw ValidationError("--quality must be 1–100") }
+    }
+
+    func run() async throws {
+        let voi = try voiRequest()
+        let viewport = try size.map(Self.parseViewport)
+        let imageFormat = try outputFormat()
+
+        let encoded: [UInt8]
+        do {
+            let file = try DicomFile(path: self.file)
+            let image = try InstanceRenderer().render(file, frame: frame, request: RenderRequest(voi: voi, viewport: viewport))
+            encoded = try ImageEncoder().encode(image, as: imageFormat, jpeg: JPEGOptions(quality: quality))
+        } catch {
+            throw error.kind == .invalidRenderParameters ? CommandFailure.usage(error.message)
+                : CommandFailure.unusableInput("\(self.file): \(error.message)")
+        }
+        try OutputFile.write(encoded, to: output)
+    }
+
+    func voiRequest() throws -> VOIRequest {
+        if let window {
+            guard let parsed = Self.parseWindow(window) else {
+                throw CommandFailure.usage("--window must be center,width[,LINEAR|LINEAR_EXACT|SIGMOID], got \"\(window)\"")
+            }
+            return .window(parsed)
+        }
+        guard let preset else { return .automatic }
+        let library: PresetLibrary
+        do {
+            library = try PresetLibrary.load(directory: presets ?? PresetLocation.defaultDirectory())
+        } catch {
+            throw CommandFailure.other(error.description)
+        }
+        guard let found = library.preset(named: preset) else {
+            let known = library.presets.map(\.id).joined(separator: ", ")
+            throw CommandFailure.usage("unknown preset \"\(preset)\" (known: \(known))")
+        }
+        return found.voiRequest
+    }
+
+    func outputFormat() throws -> ImageFormat {
+        if let format {
+            guard let parsed = ImageFormat(rawValue: format.lowercased()) ?? (format.lowercased() == "jpg" ? .jpeg : nil) else {
+                throw CommandFailure.usage("--format must be png or jpeg, got \"\(format)\"")
+            }
+            return parsed
+        }
+        let lowered = output.lowercased()
+        return lowered.hasSuffix(".jpg") || lowered.hasSuffix(".jpeg") ? .jpeg : .png
+    }
+
+    static func parseWindow(_ text: String) -> Window? {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.count == 2 || parts.count == 3, let center = Double(parts[0]), let width = Double(parts[1]) else { return nil }
+        var function = VOIFunction.linear
+        if parts.count == 3 {
+            guard let parsed = VOIFunction(name: parts[2]) else { return nil }
+            function = parsed
+        }
+        let window = Window(center: center, width: width, function: function)
+        return window.isValid ? window : nil
+    }
+
+    static func parseViewport(_ text: String) throws -> Viewport {
+        let parts = text.lowercased().split(separator: "x")
+        guard parts.count == 2, let width = Int(parts[0]), let height = Int(parts[1]),
+            (1...65_535).contains(width), (1...65_535).contains(height)
+        else {
+            throw CommandFailure.usage("--size must be WIDTHxHEIGHT with sides 1–65535, got \"\(text)\"")
+        }
+        return Viewport(width: width, height: height)
+    }
+}
+
+/// Writes command output atomically: a temporary file beside the target, then rename.
+enum OutputFile {
+    static func write(_ bytes: [UInt8], to path: String) throws {
+        if path == "-" {
+            FileHandle.standardOutput.write(Data(bytes))
+            return
+        }
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw CommandFailure.other("cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+}
+
+/// Where presets are found when --presets is not given.
+enum PresetLocation {
+    static func defaultDirectory() -> String {
+        if let configured = ProcessInfo.processInfo.environment["DICOMSERVE_PRESETS"] { return configured }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let candidates = [
+            "presets",
+            executable.appendingPathComponent("../share/dicomserve/presets").path,
+            executable.appendingPathComponent("../../presets").path,
+            executable.appendingPathComponent("../../../presets").path,
+        ]
+        return candidates.first { FileManager.default.fileExists(atPath: $0) } ?? "presets"
+    }
+}
