@@ -69,14 +69,14 @@ public enum VOITransform: Sendable, Equatable {
         return rounded <= 0 ? 0 : rounded >= 255 ? 255 : UInt8(rounded)
     }
 
-    /// e^x with the standard library only (DicomImaging imports nothing): range reduction to
-    /// x = k·ln2 + r, |r| ≤ ln2/2, then a Taylor series that is exact to double precision there.
+    /// e^x with the standard library only (DicomImaging imports nothing): Cody–Waite range reduction
+    /// to x = k·ln2 + r, |r| ≤ ln2/2 (ln2 split in two so k·ln2 is exact), then a Taylor series.
     static func exponential(_ x: Double) -> Double {
         if x > 709 { return .infinity }
         if x < -745 { return 0 }
-        let ln2 = 0.693_147_180_559_945_309_417_232_121_458
-        let k = (x / ln2).rounded()
-        let r = x - k * ln2
+        let ln2High = 6.931_471_803_691_238_164_90e-01, ln2Low = 1.908_214_929_270_587_700_02e-10
+        let k = (x / (ln2High + ln2Low)).rounded()
+        let r = (x - k * ln2High) - k * ln2Low
         var term = 1.0, sum = 1.0
         for n in 1...20 {
             term *= r / Double(n)

@@ -70,6 +70,20 @@ cimg_status cimg_jpeg_encode(cimg_jpeg_encoder *encoder, const uint8_t *pixels, 
                              uint32_t channels, size_t row_stride, int quality, cimg_buffer *out,
                              char *message, size_t message_capacity);
 
+/* ---- Decoding, for verification (tests, benchmarks, checking what was served) ------------------ */
+
+/// Reads a PNG's size and channels (1 grey, 3 RGB; alpha is dropped by cimg_png_decode).
+cimg_status cimg_png_info(const uint8_t *data, size_t size, uint32_t *width, uint32_t *height, uint32_t *channels);
+
+/// Decodes a PNG into 8-bit samples with `channels` (1 or 3) per pixel, rows packed.
+cimg_status cimg_png_decode(const uint8_t *data, size_t size, uint32_t channels, uint8_t *pixels, size_t capacity);
+
+/// Reads a JPEG's size; `channels` is 1 for greyscale JPEGs, else 3.
+cimg_status cimg_jpeg_info(const uint8_t *data, size_t size, uint32_t *width, uint32_t *height, uint32_t *channels);
+
+/// Decodes a JPEG into 8-bit samples with `channels` (1 or 3) per pixel, rows packed.
+cimg_status cimg_jpeg_decode(const uint8_t *data, size_t size, uint32_t channels, uint8_t *pixels, size_t capacity);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,29 @@
+# dicomserve: the commands a person types. `make test` is what CI runs (.ci/run).
+SWIFT ?= swift
+PREFIX ?= /usr/local
+
+.PHONY: bootstrap test-data build release test bench-micro clean
+
+bootstrap:
+	scripts/bootstrap
+
+test-data: bootstrap
+	scripts/fetch-test-data
+
+build: bootstrap
+	$(SWIFT) build
+
+release: bootstrap
+	$(SWIFT) build -c release
+
+## Installs packages, fetches the test corpus and references, builds and runs every test.
+test: test-data
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --parallel
+
+## The rendering core's micro benchmarks (release build, one core); see benchmarks/README.md.
+bench-micro: release test-data
+	.build/release/RenderBenchmark --data .testdata/dicom
+
+clean:
+	rm -rf .build .testdata

@@ -1,0 +1,171 @@
+"""Reference pixels from an independent decoder (pydicom + pylibjpeg) and the standard's formulas.
+
+For every file in the corpus and every frame tested, writes under OUT/reference/:
+  NAME.fN.stored  greyscale: stored values (int32 LE) as pydicom decodes them
+  NAME.fN.render  expected 8-bit output of the automatic VOI (first window, else VOI LUT, else min/max),
+                  computed here with numpy from PS3.3 C.11 (greyscale), or pydicom's RGB (colour)
+and OUT/manifest.json describing each entry: transfer syntax, photometric, tolerances and why.
+"""
+import json
+import pathlib
+import sys
+import warnings
+
+import numpy as np
+from pydicom import dcmread
+from pydicom.pixels import apply_color_lut
+
+warnings.simplefilter("ignore")
+out = pathlib.Path(sys.argv[1])
+ref = out / "reference"
+ref.mkdir(parents=True, exist_ok=True)
+
+LOSSY_JPEG = {"1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51"}
+# Files whose decoded pixels are known to differ between decoders for reasons outside our control.
+NOTES = {
+    "J2K_pixelrep_mismatch.dcm": "codestream signedness differs from Pixel Representation; pydicom corrects it, "
+                                 "we follow the header",
+}
+SKIP = {"OT-PAL-8-face.dcm", "ExplVR_BigEndNoMeta.dcm", "ExplVR_LitEndNoMeta.dcm", "no_meta.dcm",
+        "meta_missing_tsyntax.dcm", "nested_priv_SQ.dcm", "rtstruct.dcm", "MR_truncated.dcm",
+        "emri_small_jpeg_2k_lossless_too_short.dcm", "badVR.dcm", "bad_sequence.dcm",
+        "J2K_pixelrep_mismatch.dcm", "JPEG2000-embedded-sequence-delimiter.dcm"}
+
+
+def quantize(y):
+    return np.clip(np.floor(y + 0.5), 0, 255).astype(np.uint8)
+
+
+def lut_from(item, signed):
+    count, first, bits = [int(v) for v in item.LUTDescriptor]
+    count = count or 65536
+    if signed and first >= 32768:
+        first -= 65536
+    data = item["LUTData"].value
+    entries = np.frombuffer(data, dtype="<u2") if isinstance(data, (bytes, bytearray)) else np.asarray(data)
+    return first, bits, np.asarray(entries[:count], dtype=np.int64) & ((1 << bits) - 1)
+
+
+def lookup(table, values):
+    first, _, entries = table
+    return entries[np.clip(values - first, 0, len(entries) - 1)]
+
+
+def frame_attributes(ds, frame):
+    """Top level, then shared, then this frame's functional groups (PS3.3 C.7.6.16)."""
+    sources = [ds]
+    if "SharedFunctionalGroupsSequence" in ds:
+        sources.append(ds.SharedFunctionalGroupsSequence[0])
+    if "PerFrameFunctionalGroupsSequence" in ds and frame <= len(ds.PerFrameFunctionalGroupsSequence):
+        sources.append(ds.PerFrameFunctionalGroupsSequence[frame - 1])
+    rescale, modality_lut, windows, voi_luts = None, None, None, None
+    signed = ds.PixelRepresentation == 1
+    for source in sources:
+        transformation = source.PixelValueTransformationSequence[0] if "PixelValueTransformationSequence" in source else source
+        if "RescaleSlope" in transformation and "RescaleIntercept" in transformation:
+            rescale = (float(transformation.RescaleSlope), float(transformation.RescaleIntercept))
+        if "ModalityLUTSequence" in source:
+            modality_lut = lut_from(source.ModalityLUTSequence[0], signed)
+        voi = source.FrameVOILUTSequence[0] if "FrameVOILUTSequence" in source else source
+        if "WindowCenter" in voi and "WindowWidth" in voi:
+            centers = voi.WindowCenter if voi["WindowCenter"].VM > 1 else [voi.WindowCenter]
+            widths = voi.WindowWidth if voi["WindowWidth"].VM > 1 else [voi.WindowWidth]
+            function = str(voi.get("VOILUTFunction", "LINEAR")).strip().upper() or "LINEAR"
+            windows = [(float(c), float(w), function) for c, w in zip(centers, widths)]
+        if "VOILUTSequence" in source:
+            voi_luts = [lut_from(item, signed) for item in source.VOILUTSequence]
+    return rescale, modality_lut, windows, voi_luts
+
+
+def window(x, center, width, function):
+    if function == "LINEAR_EXACT":
+        y = quantize(((x - center) / width + 0.5) * 255)
+        return np.where(x <= center - width / 2, 0, np.where(x > center + width / 2, 255, y)).astype(np.uint8)
+    if function == "SIGMOID":
+        return quantize(255 / (1 + np.exp(-4 * (x - center) / width)))
+    y = quantize(((x - (center - 0.5)) / (width - 1) + 0.5) * 255)
+    lower, upper = center - 0.5 - (width - 1) / 2, center - 0.5 + (width - 1) / 2
+    return np.where(x <= lower, 0, np.where(x > upper, 255, y)).astype(np.uint8)
+
+
+def render_grey(ds, stored, frame):
+    rescale, modality_lut, windows, voi_luts = frame_attributes(ds, frame)
+    if modality_lut is not None:
+        x = lookup(modality_lut, stored).astype(np.float64)
+    elif rescale is not None and rescale[0] != 0:
+        x = stored.astype(np.float64) * rescale[0] + rescale[1]
+    else:
+        x = stored.astype(np.float64)
+    valid = [w for w in (windows or []) if (w[1] >= 1 if w[2] == "LINEAR" else w[1] > 0)]
+    if valid:
+        y = window(x, *valid[0])
+    elif voi_luts:
+        first, bits, entries = voi_luts[0]
+        y = quantize(lookup(voi_luts[0], np.floor(x).astype(np.int64)) * 255 / ((1 << bits) - 1))
+    else:
+        low, high = x.min(), x.max()
+        y = window(x, (low + high) / 2 + 0.5, high - low + 1, "LINEAR")
+    if ds.PhotometricInterpretation == "MONOCHROME1":
+        y = 255 - y
+    return y
+
+
+def scale8(values, bits):
+    if bits == 8:
+        return values.astype(np.uint8)
+    maximum = (1 << bits) - 1
+    return ((values.astype(np.uint64) * 255 + maximum // 2) // maximum).astype(np.uint8)
+
+
+manifest = []
+for directory in sorted((out / "dicom").iterdir()):
+    for path in sorted(directory.glob("*.dcm")):
+        if path.name in SKIP:
+            continue
+        try:
+            ds = dcmread(path)
+            if "PixelData" not in ds or "PhotometricInterpretation" not in ds:
+                continue
+            frames = int(ds.get("NumberOfFrames", 1) or 1)
+            array = ds.pixel_array
+        except Exception as error:  # not a reference we can make: listed, not tested
+            print(f"  skip {path.name}: {error}")
+            continue
+        if frames == 1:
+            array = array[np.newaxis]
+        tested = sorted({1, frames, (frames + 1) // 2})
+        xfer = str(ds.file_meta.TransferSyntaxUID)
+        photometric = str(ds.PhotometricInterpretation)
+        lossy_jpeg = xfer in LOSSY_JPEG
+        key = f"{directory.name}/{path.stem}"
+        (ref / directory.name).mkdir(exist_ok=True)
+        for frame in tested:
+            pixels = array[frame - 1]
+            stem = ref / directory.name / f"{path.stem}.f{frame}"
+            entry = {"file": f"dicom/{directory.name}/{path.name}", "frame": frame, "frames": frames,
+                     "transferSyntax": xfer, "photometric": photometric, "set": directory.name,
+                     "bitsAllocated": int(ds.BitsAllocated)}
+            if photometric.startswith("MONOCHROME"):
+                pixels.astype("<i4").tofile(f"{stem}.stored")
+                render_grey(ds, pixels.astype(np.int64), frame).tofile(f"{stem}.render")
+                entry.update(kind="grey", storedTolerance=8 if lossy_jpeg else 0, renderTolerance=1)
+                if lossy_jpeg:
+                    entry["why"] = "lossy JPEG: IJG (DCMTK) and libjpeg 9 (pylibjpeg) IDCTs may differ slightly"
+            else:
+                if photometric == "PALETTE COLOR":
+                    rgb = apply_color_lut(pixels, ds)
+                    bits = int(ds.RedPaletteColorLookupTableDescriptor[2])
+                else:
+                    rgb = pixels  # pydicom converts YBR to RGB itself (as_rgb)
+                    bits = int(ds.BitsStored)
+                scale8(np.asarray(rgb), bits).tofile(f"{stem}.render")
+                entry.update(kind="colour", renderTolerance=1)
+                if lossy_jpeg or "YBR" in photometric:
+                    entry["renderTolerance"] = 4 if lossy_jpeg else 1
+                    entry["why"] = ("lossy JPEG and YBR→RGB: decoders differ in IDCT, chroma upsampling and "
+                                    "conversion rounding" if lossy_jpeg else "YBR→RGB rounding")
+            entry["name"] = f"{key}.f{frame}"
+            manifest.append(entry)
+
+(out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+print(f"  {len(manifest)} reference frames from {len({e['file'] for e in manifest})} files")
