@@ -184,6 +184,49 @@ void checkFrameIndex(const dcmshim_frame_info &info, uint32_t frameIndex) {
     }
 }
 
+/// Copies one native (uncompressed) frame. DCMTK holds OW values as host-order 16-bit words, which is
+/// right for 8- and 16-bit samples; 32-bit samples from a big-endian file need their halves swapped,
+/// and 1-bit frames need not start on a byte boundary.
+void decodeNativeFrame(DcmPixelData &pixelData, const dcmshim_frame_info &info,
+                       const std::string &transferSyntax, uint32_t frameIndex, uint8_t *buffer) {
+    uint64_t frameSamples = info.bits_allocated == 1 ? uint64_t(info.rows) * info.columns * info.samples_per_pixel : 0;
+    uint64_t needed = info.bits_allocated == 1 ? (frameSamples * info.number_of_frames + 7) / 8
+                                               : info.frame_bytes * info.number_of_frames;
+    if (pixelData.getLength() < needed) {
+        throw Failure(DCMSHIM_ERR_PIXEL_DATA_SHORT, "Pixel Data holds " + std::to_string(pixelData.getLength()) +
+                                                        " bytes, the image needs " + std::to_string(needed));
+    }
+    Uint8 *all = nullptr;
+    OFCondition condition = pixelData.getUint8Array(all);
+    if (condition.bad() || !all) {
+        throw Failure(DCMSHIM_ERR_TRUNCATED, std::string("cannot read Pixel Data: ") + condition.text());
+    }
+    if (info.bits_allocated == 1) {
+        uint64_t firstBit = frameSamples * frameIndex;
+        std::memset(buffer, 0, info.frame_bytes);
+        for (uint64_t bit = 0; bit < frameSamples; ++bit) {
+            uint64_t source = firstBit + bit;
+            if ((all[source >> 3] >> (source & 7)) & 1) buffer[bit >> 3] |= uint8_t(1u << (bit & 7));
+        }
+        return;
+    }
+    std::memcpy(buffer, all + uint64_t(info.frame_bytes) * frameIndex, info.frame_bytes);
+    bool bigEndian = transferSyntax == "1.2.840.10008.1.2.2";
+    if (bigEndian && info.bits_allocated == 32) {
+        bool wordsSwapped = pixelData.getVR() == EVR_OW;
+        for (uint64_t offset = 0; offset + 4 <= info.frame_bytes; offset += 4) {
+            uint8_t *sample = buffer + offset;
+            if (wordsSwapped) {
+                std::swap(sample[0], sample[2]);
+                std::swap(sample[1], sample[3]);
+            } else {
+                std::swap(sample[0], sample[3]);
+                std::swap(sample[1], sample[2]);
+            }
+        }
+    }
+}
+
 }  // namespace
 
 dcmshim_frame_info readFrameInfo(DcmItem &dataset, const dcmshim_limits &limits) {
@@ -271,26 +314,8 @@ dcmshim_frame_info decodeFrame(DcmItem &dataset, const dcmshim_limits &limits, c
     }
 
     if (!info.is_encapsulated) {
-        uint64_t needed = info.bits_allocated == 1
-                              ? (uint64_t(info.rows) * info.columns * info.samples_per_pixel * info.number_of_frames + 7) / 8
-                              : info.frame_bytes * info.number_of_frames;
-        if (pixelData->getLength() < needed) {
-            throw Failure(DCMSHIM_ERR_PIXEL_DATA_SHORT, "Pixel Data holds " + std::to_string(pixelData->getLength()) +
-                                                            " bytes, the image needs " + std::to_string(needed));
-        }
-        if (info.bits_allocated == 1) {
-            // 1-bit frames need not start on a byte boundary: copy bit by bit (LSB first, PS3.5 8.1.1).
-            Uint8 *all = nullptr;
-            if (pixelData->getUint8Array(all).bad() || !all) throw Failure(DCMSHIM_ERR_TRUNCATED, "cannot read Pixel Data");
-            uint64_t pixels = uint64_t(info.rows) * info.columns * info.samples_per_pixel;
-            uint64_t firstBit = pixels * frameIndex;
-            std::memset(buffer, 0, info.frame_bytes);
-            for (uint64_t bit = 0; bit < pixels; ++bit) {
-                uint64_t source = firstBit + bit;
-                if ((all[source >> 3] >> (source & 7)) & 1) buffer[bit >> 3] |= uint8_t(1u << (bit & 7));
-            }
-            return info;
-        }
+        decodeNativeFrame(*pixelData, info, transferSyntax, frameIndex, buffer);
+        return info;
     }
 
     if (info.is_encapsulated && (transferSyntax == kJPEG2000Lossless || transferSyntax == kJPEG2000)) {
@@ -299,7 +324,7 @@ dcmshim_frame_info decodeFrame(DcmItem &dataset, const dcmshim_limits &limits, c
         return info;
     }
 
-    if (info.is_encapsulated) {
+    {
         DcmXfer xfer(transferSyntax.c_str());
         if (xfer.getXfer() == EXS_Unknown || !(xfer.isEncapsulated())) {
             throw Failure(DCMSHIM_ERR_UNSUPPORTED_TRANSFER_SYNTAX, "unsupported transfer syntax " + transferSyntax);
@@ -318,25 +343,19 @@ dcmshim_frame_info decodeFrame(DcmItem &dataset, const dcmshim_limits &limits, c
         }
     }
 
-    Uint32 startFragment = 0;
-    if (info.is_encapsulated) {
-        DcmPixelSequence *sequence = pixelSequence(dataset);
-        startFragment = Uint32(frameStartFragments(dataset, *sequence, info.number_of_frames)[frameIndex]);
-    }
+    DcmPixelSequence *sequence = pixelSequence(dataset);
+    Uint32 startFragment = Uint32(frameStartFragments(dataset, *sequence, info.number_of_frames)[frameIndex]);
     OFString colorModel;
     Uint32 bufferSize = Uint32(info.frame_bytes + (info.frame_bytes & 1));
     OFCondition condition = pixelData->getUncompressedFrame(&dataset, frameIndex, startFragment, buffer, bufferSize,
                                                             colorModel, nullptr);
     if (condition.bad()) {
-        dcmshim_status status = info.is_encapsulated ? DCMSHIM_ERR_DECODE : DCMSHIM_ERR_TRUNCATED;
-        throw Failure(status, std::string("cannot decode frame ") + std::to_string(frameIndex + 1) + ": " + condition.text());
+        throw Failure(DCMSHIM_ERR_DECODE, std::string("cannot decode frame ") + std::to_string(frameIndex + 1) + ": " + condition.text());
     }
-    if (info.is_encapsulated) {
-        if (!colorModel.empty()) std::snprintf(info.photometric, sizeof info.photometric, "%s", colorModel.c_str());
-        // Codecs may change the planar configuration of what they return and record it in the dataset.
-        info.planar_configuration = optionalUint16(dataset, DCM_PlanarConfiguration, 0);
-        if (info.samples_per_pixel == 1) info.planar_configuration = 0;
-    }
+    if (!colorModel.empty()) std::snprintf(info.photometric, sizeof info.photometric, "%s", colorModel.c_str());
+    // Codecs may change the planar configuration of what they return and record it in the dataset.
+    info.planar_configuration = optionalUint16(dataset, DCM_PlanarConfiguration, 0);
+    if (info.samples_per_pixel == 1) info.planar_configuration = 0;
     return info;
 }
 

@@ -68,12 +68,70 @@ public enum FrameAttributes {
         return LookupTable(firstMapped: firstMapped, bitsPerEntry: bits, entries: entries.map { $0 & mask })
     }
 
-    /// The Red/Green/Blue Palette Color Lookup Tables, or nil when absent or unusable.
+    /// The Red/Green/Blue Palette Color Lookup Tables (plain or segmented), or nil when absent or unusable.
     public static func palette(_ dataSet: DicomDataSet) -> Palette? {
-        guard let red = lookupTable(descriptor: dataSet[.redPaletteDescriptor], data: dataSet[.redPaletteData], isSigned: false),
-            let green = lookupTable(descriptor: dataSet[.greenPaletteDescriptor], data: dataSet[.greenPaletteData], isSigned: false),
-            let blue = lookupTable(descriptor: dataSet[.bluePaletteDescriptor], data: dataSet[.bluePaletteData], isSigned: false)
+        func channel(_ descriptor: DicomTag, _ data: DicomTag, _ segmented: DicomTag) -> LookupTable? {
+            if let table = lookupTable(descriptor: dataSet[descriptor], data: dataSet[data], isSigned: false) { return table }
+            return segmentedLookupTable(descriptor: dataSet[descriptor], data: dataSet[segmented])
+        }
+        guard let red = channel(.redPaletteDescriptor, .redPaletteData, .segmentedRedPaletteData),
+            let green = channel(.greenPaletteDescriptor, .greenPaletteData, .segmentedGreenPaletteData),
+            let blue = channel(.bluePaletteDescriptor, .bluePaletteData, .segmentedBluePaletteData)
         else { return nil }
         return Palette(red: red, green: green, blue: blue)
+    }
+
+    /// Expands Segmented Palette Color Lookup Table Data (PS3.3 C.7.9.2): discrete (0), linear (1) and
+    /// indirect (2) segments of 16-bit words. Nil when the segments are malformed.
+    static func segmentedLookupTable(descriptor: DicomElement?, data: DicomElement?) -> LookupTable? {
+        guard let descriptor, case .binary(let descriptorBytes) = descriptor.value, descriptorBytes.count >= 6,
+            let data, case .binary(let bytes) = data.value
+        else { return nil }
+        let header = BinaryValues.read(descriptorBytes, as: UInt16.self)
+        let count = header[0] == 0 ? 65_536 : Int(header[0])
+        let bits = Int(header[2])
+        guard (1...16).contains(bits) else { return nil }
+        let words = BinaryValues.read(bytes, as: UInt16.self).map(Int.init)
+        var entries: [Int] = []
+        // Segment start positions in `words`, for indirect segments that replay earlier ones.
+        func expand(from start: Int, end: Int, depth: Int) -> Bool {
+            var position = start
+            while position + 1 < end {
+                let type = words[position], length = words[position + 1]
+                switch type {
+                case 0:
+                    guard position + 2 + length <= end else { return false }
+                    entries += words[(position + 2)..<(position + 2 + length)]
+                    position += 2 + length
+                case 1:
+                    guard position + 2 < end, let previous = entries.last else { return false }
+                    let target = words[position + 2]
+                    for step in 1...max(length, 1) where length > 0 {
+                        entries.append(previous + Int((Double(target - previous) * Double(step) / Double(length)).rounded()))
+                    }
+                    position += 3
+                case 2:
+                    guard depth == 0, position + 3 < end else { return false }
+                    let offset = words[position + 2] | words[position + 3] << 16
+                    var segment = offset, copied = 0
+                    while copied < length && segment + 1 < words.count {
+                        let before = segment
+                        let size = words[segment] == 0 ? 2 + words[segment + 1] : words[segment] == 1 ? 3 : 4
+                        guard expand(from: before, end: min(words.count, before + size), depth: depth + 1) else { return false }
+                        segment += size
+                        copied += 1
+                    }
+                    position += 4
+                default:
+                    return false
+                }
+                if entries.count > count { return false }
+            }
+            return true
+        }
+        guard expand(from: 0, end: words.count, depth: 0), !entries.isEmpty else { return nil }
+        let firstMapped = Int64(header[1])
+        let mask = (1 << bits) - 1
+        return LookupTable(firstMapped: firstMapped, bitsPerEntry: bits, entries: entries.map { UInt32($0 & mask) })
     }
 }

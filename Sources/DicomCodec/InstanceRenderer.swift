@@ -16,9 +16,6 @@ public struct InstanceRenderer: Sendable {
     public func render(_ pixels: PixelFrame, dataSet: DicomDataSet, frame: Int, request: RenderRequest) throws(DicomError) -> RenderedImage {
         let greyscale = FrameAttributes.greyscale(dataSet, frame: frame, isSigned: pixels.format.isSigned)
         let palette = pixels.format.photometric == .paletteColor ? FrameAttributes.palette(dataSet) : nil
-        if pixels.format.photometric == .paletteColor && palette == nil && dataSet.contains(.segmentedRedPaletteData) {
-            throw .failure(.unsupportedPixelFormat, "segmented palette colour lookup tables are not supported")
-        }
         do {
             return try FrameRenderer.render(pixels, greyscale: greyscale, palette: palette, request: request)
         } catch {

@@ -35,7 +35,7 @@ public enum ColorConversion {
 
     public static func rgb8(from frame: PixelFrame, palette: Palette?) throws(ImagingError) -> [UInt8] {
         let format = frame.format
-        guard format.bitsAllocated == 8 || format.bitsAllocated == 16 else {
+        guard [8, 16, 32].contains(format.bitsAllocated) else {
             throw .unsupportedPixelFormat("\(format.photometric.rawValue) with \(format.bitsAllocated) bits allocated")
         }
         guard frame.bytes.count >= format.frameByteCount else {
@@ -49,11 +49,17 @@ public enum ColorConversion {
         // Reads sample `index` (in file order) as its masked field.
         func sampleReader() -> (Int) -> UInt32 {
             let bytes = frame.bytes
-            if format.bitsAllocated == 8 {
+            switch format.bitsAllocated {
+            case 8:
                 return { decoder.field(UInt32(bytes[$0])) }
-            }
-            return { index in
-                decoder.field(UInt32(bytes[2 * index]) | UInt32(bytes[2 * index + 1]) << 8)
+            case 16:
+                return { index in decoder.field(UInt32(bytes[2 * index]) | UInt32(bytes[2 * index + 1]) << 8) }
+            default:
+                return { index in
+                    let base = 4 * index
+                    return decoder.field(UInt32(bytes[base]) | UInt32(bytes[base + 1]) << 8 | UInt32(bytes[base + 2]) << 16
+                        | UInt32(bytes[base + 3]) << 24)
+                }
             }
         }
         let sample = sampleReader()

@@ -63,6 +63,8 @@ extension DicomTag {
     public static let greenPaletteData = DicomTag(0x0028, 0x1202)
     public static let bluePaletteData = DicomTag(0x0028, 0x1203)
     public static let segmentedRedPaletteData = DicomTag(0x0028, 0x1221)
+    public static let segmentedGreenPaletteData = DicomTag(0x0028, 0x1222)
+    public static let segmentedBluePaletteData = DicomTag(0x0028, 0x1223)
     public static let modalityLUTSequence = DicomTag(0x0028, 0x3000)
     public static let lutDescriptor = DicomTag(0x0028, 0x3002)
     public static let lutData = DicomTag(0x0028, 0x3006)

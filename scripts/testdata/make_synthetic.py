@@ -191,7 +191,10 @@ if len(sys.argv) > 2:
             position += 8 + len(part)
     item = lambda data: b"\xfe\xff\x00\xe0" + len(data).to_bytes(4, "little") + data
     extended = source.copy()
-    extended.PixelData = item(b"") + b"".join(item(part) for part in fragments) + b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
+    # pydicom writes the closing Sequence Delimitation Item of undefined-length Pixel Data itself.
+    extended.PixelData = item(b"") + b"".join(item(part) for part in fragments)
+    extended["PixelData"].VR = "OB"
+    extended["PixelData"].is_undefined_length = True
     extended.ExtendedOffsetTable = np.array(offsets, dtype=np.uint64).tobytes()
     extended.ExtendedOffsetTableLengths = np.array(lengths, dtype=np.uint64).tobytes()
     extended.SOPInstanceUID = extended.file_meta.MediaStorageSOPInstanceUID = uid("extended_offset_table")
