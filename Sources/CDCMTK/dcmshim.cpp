@@ -143,15 +143,29 @@ static void checkPart10Header(const char *path, const dcmshim_limits &limits) {
     }
     FILE *handle = std::fopen(path, "rb");
     if (!handle) throw Failure(DCMSHIM_ERR_IO, std::string("cannot open file: ") + std::strerror(errno));
-    unsigned char header[132];
+    unsigned char header[4096];
     size_t got = std::fread(header, 1, sizeof header, handle);
     std::fclose(handle);
-    if (got < sizeof header || std::memcmp(header + 128, "DICM", 4) != 0) {
+    if (got < 132 || std::memcmp(header + 128, "DICM", 4) != 0) {
         if (got >= 8 && std::memcmp(header, "\x89PNG\r\n\x1a\n", 8) == 0) {
             throw Failure(DCMSHIM_ERR_NOT_DICOM, "this is a PNG image, not a DICOM file");
         }
         throw Failure(DCMSHIM_ERR_NOT_DICOM,
                       "no DICOM Part 10 header: the 128-byte preamble is not followed by \"DICM\"");
+    }
+    // DCMTK cannot load a dataset whose transfer syntax it does not know and reports a missing meta
+    // header instead; find (0002,0010) in the (always explicit little-endian) meta group and say so.
+    static const unsigned char tag[6] = {0x02, 0x00, 0x10, 0x00, 'U', 'I'};
+    for (size_t offset = 132; offset + 8 <= got; ++offset) {
+        if (std::memcmp(header + offset, tag, 6) != 0) continue;
+        size_t length = header[offset + 6] | (size_t(header[offset + 7]) << 8);
+        if (offset + 8 + length > got) break;
+        std::string uid(reinterpret_cast<const char *>(header + offset + 8), length);
+        while (!uid.empty() && (uid.back() == '\0' || uid.back() == ' ')) uid.pop_back();
+        if (DcmXfer(uid.c_str()).getXfer() == EXS_Unknown) {
+            throw Failure(DCMSHIM_ERR_UNSUPPORTED_TRANSFER_SYNTAX, "unknown transfer syntax " + uid);
+        }
+        break;
     }
 }
 
