@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "CImageCodecsTests", dependencies: ["CImageCodecs"]),
         .testTarget(name: "CDCMTKTests", dependencies: ["CDCMTK"]),
         .testTarget(name: "DicomCodecTests", dependencies: ["DicomCodec", "DicomImaging"]),
-        .testTarget(name: "dicomserveTests", dependencies: ["dicomserve"]),
+        .testTarget(name: "dicomserveTests", dependencies: ["dicomserve", "CImageCodecs"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

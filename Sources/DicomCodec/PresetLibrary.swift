@@ -46,11 +46,8 @@ public struct PresetLibrary: Sendable {
         }
         let decoded: [Preset]
         do {
-            if let single = try? JSONDecoder().decode(Preset.self, from: data) {
-                decoded = [single]
-            } else {
-                decoded = try JSONDecoder().decode([Preset].self, from: data)
-            }
+            let isArray = data.first { !" \t\r\n".utf8.contains($0) } == UInt8(ascii: "[")
+            decoded = isArray ? try JSONDecoder().decode([Preset].self, from: data) : [try JSONDecoder().decode(Preset.self, from: data)]
         } catch let DecodingError.keyNotFound(key, context) {
             throw PresetError(file: path, field: (context.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: "."), reason: "is missing")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),

@@ -18,7 +18,7 @@ struct RenderCommand: AsyncParsableCommand {
     @Argument(help: "The DICOM file.") var file: String
     @Option(help: "Frame number, starting at 1.") var frame: Int = 1
     @Option(help: "A window/level preset id or alias (see presets/).") var preset: String?
-    @Option(help: "center,width[,LINEAR|LINEAR_EXACT|SIGMOID]") var window: String?
+    @Option(parsing: .unconditional, help: "center,width[,LINEAR|LINEAR_EXACT|SIGMOID], e.g. -600,1500") var window: String?
     @Option(help: "Fit into WIDTHxHEIGHT, keeping the aspect ratio (never enlarges).") var size: String?
     @Option(help: "png or jpeg (default: from the output file's extension, else png).") var format: String?
     @Option(help: "JPEG quality, 1–100.") var quality: Int = 90
