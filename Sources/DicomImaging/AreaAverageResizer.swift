@@ -15,27 +15,33 @@ public enum AreaAverageResizer {
         return separable(image, width: width, height: height)
     }
 
-    /// Integer factors: whole blocks, integer sums, rounded mean.
+    /// Integer factors: whole blocks, integer sums, rounded mean. Rows are summed first (a contiguous,
+    /// vectorisable loop), then each output pixel adds `factorX` neighbours of that row sum.
     static func boxReduce(_ image: RenderedImage, factorX: Int, factorY: Int) -> RenderedImage {
         let width = image.width / factorX, height = image.height / factorY, channels = image.channels
-        let area = UInt32(factorX * factorY)
-        var sums = [UInt32](repeating: 0, count: width * channels)
+        let rowLength = image.width * channels, area = UInt32(factorX * factorY)
+        var rowSums = [UInt32](repeating: 0, count: rowLength)
         let pixels = [UInt8](unsafeUninitializedCapacity: width * height * channels) { output, initialized in
             image.pixels.withUnsafeBufferPointer { source in
-                sums.withUnsafeMutableBufferPointer { sums in
+                rowSums.withUnsafeMutableBufferPointer { sums in
                     for outputRow in 0..<height {
-                        for index in 0..<sums.count { sums[index] = 0 }
+                        for index in 0..<rowLength { sums[index] = 0 }
                         for sourceRow in (outputRow * factorY)..<((outputRow + 1) * factorY) {
-                            let row = sourceRow * image.width * channels
-                            for x in 0..<width {
-                                for dx in 0..<factorX {
-                                    let base = row + (x * factorX + dx) * channels
-                                    for c in 0..<channels { sums[x * channels + c] &+= UInt32(source[base + c]) }
-                                }
-                            }
+                            let row = UnsafeBufferPointer(rebasing: source[(sourceRow * rowLength)..<((sourceRow + 1) * rowLength)])
+                            for index in 0..<rowLength { sums[index] &+= UInt32(row[index]) }
                         }
                         let target = outputRow * width * channels
-                        for index in 0..<sums.count { output[target + index] = UInt8((sums[index] + area / 2) / area) }
+                        for x in 0..<width {
+                            for c in 0..<channels {
+                                var sum: UInt32 = 0
+                                var index = x * factorX * channels + c
+                                for _ in 0..<factorX {
+                                    sum &+= sums[index]
+                                    index += channels
+                                }
+                                output[target + x * channels + c] = UInt8((sum + area / 2) / area)
+                            }
+                        }
                     }
                 }
             }
@@ -64,33 +70,44 @@ public enum AreaAverageResizer {
         }
     }
 
+    /// Any factors: a vertical pass over whole rows (contiguous, vectorisable) into floats, then a
+    /// horizontal pass over the few remaining rows.
     static func separable(_ image: RenderedImage, width: Int, height: Int) -> RenderedImage {
         let channels = image.channels
+        let rowLength = image.width * channels
         let columns = spans(source: image.width, target: width)
         let rows = spans(source: image.height, target: height)
-        // Horizontal pass into floats, then vertical pass to bytes.
-        var horizontal = [Float](repeating: 0, count: image.height * width * channels)
-        for y in 0..<image.height {
-            let sourceRow = y * image.width * channels, targetRow = y * width * channels
-            for (x, span) in columns.enumerated() {
-                for c in 0..<channels {
-                    var sum: Float = 0
+        var vertical = [Float](repeating: 0, count: height * rowLength)
+        image.pixels.withUnsafeBufferPointer { source in
+            vertical.withUnsafeMutableBufferPointer { vertical in
+                for (y, span) in rows.enumerated() {
+                    let target = UnsafeMutableBufferPointer(rebasing: vertical[(y * rowLength)..<((y + 1) * rowLength)])
                     for (offset, weight) in span.weights.enumerated() {
-                        sum += weight * Float(image.pixels[sourceRow + (span.first + offset) * channels + c])
+                        let row = UnsafeBufferPointer(rebasing: source[((span.first + offset) * rowLength)..<((span.first + offset + 1) * rowLength)])
+                        for index in 0..<rowLength { target[index] += weight * Float(row[index]) }
                     }
-                    horizontal[targetRow + x * channels + c] = sum
                 }
             }
         }
-        var pixels = [UInt8](repeating: 0, count: width * height * channels)
-        for (y, span) in rows.enumerated() {
-            for index in 0..<(width * channels) {
-                var sum: Float = 0
-                for (offset, weight) in span.weights.enumerated() {
-                    sum += weight * horizontal[(span.first + offset) * width * channels + index]
+        let outputLength = width * channels
+        let pixels = [UInt8](unsafeUninitializedCapacity: height * outputLength) { output, initialized in
+            vertical.withUnsafeBufferPointer { vertical in
+                for y in 0..<height {
+                    let row = y * rowLength
+                    for (x, span) in columns.enumerated() {
+                        for c in 0..<channels {
+                            var sum: Float = 0
+                            var index = row + span.first * channels + c
+                            for weight in span.weights {
+                                sum += weight * vertical[index]
+                                index += channels
+                            }
+                            output[y * outputLength + x * channels + c] = UInt8(min(max(sum + 0.5, 0), 255))
+                        }
+                    }
                 }
-                pixels[y * width * channels + index] = UInt8(min(max(sum + 0.5, 0), 255))
             }
+            initialized = height * outputLength
         }
         return RenderedImage(width: width, height: height, channels: channels, pixels: pixels)
     }

@@ -34,7 +34,7 @@ public struct GreyscalePipeline: Sendable, Equatable {
         var table = [UInt8](repeating: 0, count: count)
         table.withUnsafeMutableBufferPointer { table in
             if case .rescale(let slope, let intercept) = modality, case .window(let window) = voi,
-                window.function != .sigmoid, count >= 16
+                window.function != .sigmoid, slope != 0, slope.isFinite, intercept.isFinite
             {
                 fillWindowed(table, slope: slope, intercept: intercept, window: window)
             } else {
@@ -44,8 +44,11 @@ public struct GreyscalePipeline: Sendable, Equatable {
         return table
     }
 
-    /// LINEAR / LINEAR_EXACT over rescaled values, eight lanes at a time. The same Double operations in
-    /// the same order as the reference, so every lane rounds exactly as the reference does.
+    /// LINEAR / LINEAR_EXACT over rescaled values. Only entries inside the window are computed (eight
+    /// lanes at a time, with the same Double operations in the same order as the reference, so every
+    /// lane rounds as the reference does); below and above it the table is constant. The two edges are
+    /// found by binary search with the reference's own comparison, which is monotonic in the stored
+    /// value because IEEE rounding is, so the result is exact by construction.
     private func fillWindowed(_ table: UnsafeMutableBufferPointer<UInt8>, slope: Double, intercept: Double, window: Window) {
         typealias Lanes = SIMD8<Double>
         let c = window.center, w = window.width
@@ -54,22 +57,55 @@ public struct GreyscalePipeline: Sendable, Equatable {
         let upper = exact ? c + w / 2 : c - 0.5 + (w - 1) / 2
         let origin = exact ? c : c - 0.5
         let span = exact ? w : w - 1
-        let count = table.count, half = count / 2
-        let iota = Lanes(0, 1, 2, 3, 4, 5, 6, 7)
-        var base = 0
-        while base < count {
-            // Chunks never straddle the sign boundary: fields ≥ half are negative when signed.
-            let firstValue = decoder.isSigned && base >= half ? base - count : base
-            let x = (iota + Lanes(repeating: Double(firstValue))) * slope + intercept
+        let count = table.count
+        let range = decoder.valueRange
+        let (black, white): (UInt8, UInt8) = inverted ? (255, 0) : (0, 255)
+        func field(of value: Int64) -> Int { Int(value < 0 ? value + Int64(count) : value) }
+        func modality(_ value: Int64) -> Double { Double(value) * slope + intercept }
+
+        // Walk stored values in the order that makes x rise: ascending for positive slopes.
+        let ascending = slope > 0
+        let first = ascending ? range.lowerBound : range.upperBound
+        let step: Int64 = ascending ? 1 : -1
+        let total = range.upperBound - range.lowerBound + 1
+        /// The number of steps from `first` before `predicate` becomes true (predicate is monotonic).
+        func boundary(_ predicate: (Double) -> Bool) -> Int64 {
+            var low: Int64 = 0, high = total
+            while low < high {
+                let middle = (low + high) / 2
+                if predicate(modality(first + middle * step)) { high = middle } else { low = middle + 1 }
+            }
+            return low
+        }
+        let belowCount = boundary { $0 > lower }  // values with x ≤ lower
+        let insideEnd = boundary { $0 > upper }  // values with x ≤ upper
+        /// Fills the entries of stored values first + from·step … first + (to − 1)·step: at most two
+        /// contiguous runs of fields (negative values sit above the positive ones).
+        func fill(steps from: Int64, _ to: Int64, with value: UInt8) {
+            guard from < to else { return }
+            let a = first + from * step, b = first + (to - 1) * step
+            let (low, high) = (min(a, b), max(a, b))
+            for (runLow, runHigh) in [(low, min(high, -1)), (max(low, 0), high)] where runLow <= runHigh {
+                let start = field(of: runLow)
+                UnsafeMutableBufferPointer(rebasing: table[start...(start + Int(runHigh - runLow))]).update(repeating: value)
+            }
+        }
+        fill(steps: 0, belowCount, with: black)
+        fill(steps: insideEnd, total, with: white)
+        // Inside the window: SIMD over runs of eight stored values.
+        var index = belowCount
+        let iota = Lanes(0, 1, 2, 3, 4, 5, 6, 7) * Double(step)
+        while index < insideEnd {
+            let lanes = Int(min(8, insideEnd - index))
+            let base = first + index * step
+            let x = (iota + Lanes(repeating: Double(base))) * slope + intercept
             var y = ((x - origin) / span + 0.5) * 255
             y = (y + 0.5).rounded(.down)
             y.replace(with: 0, where: y .< 0)
             y.replace(with: 255, where: y .> 255)
-            y.replace(with: 0, where: x .<= lower)
-            y.replace(with: 255, where: x .> upper)
             if inverted { y = 255 - y }
-            for lane in 0..<8 { table[base + lane] = UInt8(y[lane]) }
-            base += 8
+            for lane in 0..<lanes { table[field(of: base + Int64(lane) * step)] = UInt8(y[lane]) }
+            index += Int64(lanes)
         }
     }
 
@@ -98,11 +134,27 @@ public struct GreyscalePipeline: Sendable, Equatable {
                         for index in 0..<count { output[index] = table[Int((UInt32(samples[index]) >> shift) & mask)] }
                     case 16:
                         let samples = raw.bindMemory(to: UInt16.self)
-                        if shift == 0 && mask == 0xFFFF {
-                            for index in 0..<count { output[index] = table[Int(samples[index])] }
-                        } else {
-                            let mask16 = UInt16(truncatingIfNeeded: mask), shift16 = UInt16(shift)
-                            for index in 0..<count { output[index] = table[Int((samples[index] >> shift16) & mask16)] }
+                        let mask16 = UInt16(truncatingIfNeeded: mask), shift16 = UInt16(shift)
+                        // Unrolled by eight: the gather does not vectorise, but independent loads overlap.
+                        var index = 0
+                        while index + 8 <= count {
+                            let a0 = samples[index] >> shift16 & mask16, a1 = samples[index + 1] >> shift16 & mask16
+                            let a2 = samples[index + 2] >> shift16 & mask16, a3 = samples[index + 3] >> shift16 & mask16
+                            let a4 = samples[index + 4] >> shift16 & mask16, a5 = samples[index + 5] >> shift16 & mask16
+                            let a6 = samples[index + 6] >> shift16 & mask16, a7 = samples[index + 7] >> shift16 & mask16
+                            output[index] = table[Int(a0)]
+                            output[index + 1] = table[Int(a1)]
+                            output[index + 2] = table[Int(a2)]
+                            output[index + 3] = table[Int(a3)]
+                            output[index + 4] = table[Int(a4)]
+                            output[index + 5] = table[Int(a5)]
+                            output[index + 6] = table[Int(a6)]
+                            output[index + 7] = table[Int(a7)]
+                            index += 8
+                        }
+                        while index < count {
+                            output[index] = table[Int(samples[index] >> shift16 & mask16)]
+                            index += 1
                         }
                     case 32:
                         let samples = raw.bindMemory(to: UInt32.self)

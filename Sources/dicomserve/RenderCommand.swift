@@ -8,10 +8,14 @@ struct RenderCommand: AsyncParsableCommand {
         commandName: "render",
         abstract: "Render one frame of a DICOM file to PNG or JPEG.",
         discussion: """
-            The window is, in order: --window, --preset, the file's first Window Center/Width, its VOI LUT,
-            else the frame's min/max. Examples:
+            The window is --window, else --preset, else the file's first Window Center/Width, \
+            else its VOI LUT, else the frame's min/max.
+
+            Examples:
               dicomserve render ct.dcm --preset lung -o lung.png
-              dicomserve render ct.dcm --window -600,1500,SIGMOID --size 256x256 --format jpeg -o thumb.jpg
+              dicomserve render ct.dcm --window -600,1500,SIGMOID --size 256x256 -o thumb.jpg
+
+            Exit status: 0 success, 2 usage, 3 unreadable or unsupported file, 1 other failure.
             """
     )
 

@@ -1,1 +1,168 @@
-print("x")
+// Micro benchmarks of the rendering core, one core, page-cache-hot files. Run with `make bench-micro`
+// (release build). Prints a Markdown table per image and writes JSON to benchmarks/results/.
+import DicomCodec
+import DicomImaging
+import Foundation
+
+struct Arguments {
+    var dataDirectory = ".testdata/dicom"
+    var outputDirectory = "benchmarks/results"
+    var quick = false
+
+    init() {
+        var iterator = CommandLine.arguments.dropFirst().makeIterator()
+        while let argument = iterator.next() {
+            switch argument {
+            case "--data": dataDirectory = iterator.next() ?? dataDirectory
+            case "--output": outputDirectory = iterator.next() ?? outputDirectory
+            case "--quick": quick = true
+            default:
+                FileHandle.standardError.write(Data("usage: RenderBenchmark [--data DIR] [--output DIR] [--quick]\n".utf8))
+                exit(2)
+            }
+        }
+    }
+}
+
+struct Subject {
+    var label: String
+    var path: String
+    var preset: Window
+}
+
+let arguments = Arguments()
+let lung = Window(center: -600, width: 1500)
+let subjects = [
+    Subject(label: "CT 512² 16-bit (693_UNCR), lung", path: "pydicom-data/693_UNCR.dcm", preset: lung),
+    Subject(label: "MR 1024² 16-bit (MR2_UNCR), file window", path: "pydicom-data/MR2_UNCR.dcm", preset: Window(center: 600, width: 1600)),
+    Subject(label: "CR 1841×1955 16-bit (RG1_UNCR), file window", path: "pydicom-data/RG1_UNCR.dcm", preset: Window(center: 16384, width: 32768)),
+]
+let encoder = ImageEncoder()
+let renderer = InstanceRenderer()
+var report: [[String: Any]] = []
+var markdown = ""
+
+func row(_ m: Measurement, note: String = "") -> String {
+    var extra = note
+    if let pixels = m.pixels { extra += String(format: "%.2f Gpixel/s", Double(pixels) / m.medianMicroseconds / 1e3) }
+    if let bytes = m.bytes, extra.isEmpty { extra = "\(bytes) B" }
+    return String(format: "| %@ | %.1f | %.1f | %d | %@ |\n", m.name, m.medianMicroseconds, Measurement.microseconds(m.p90), m.samples.count, extra)
+}
+
+@MainActor
+func record(_ subject: String, _ m: Measurement, note: String = "") {
+    markdown += row(m, note: note)
+    report.append(["image": subject, "stage": m.name, "median_us": m.medianMicroseconds, "p90_us": Measurement.microseconds(m.p90),
+                   "runs": m.samples.count, "bytes": m.bytes as Any, "pixels": m.pixels as Any])
+}
+
+for subject in subjects {
+    let path = (arguments.dataDirectory as NSString).appendingPathComponent(subject.path)
+    guard FileManager.default.fileExists(atPath: path) else {
+        print("missing \(path): run scripts/fetch-test-data")
+        exit(1)
+    }
+    markdown += "\n### \(subject.label)\n\n| stage | median µs | p90 µs | runs | note |\n|---|---:|---:|---:|---|\n"
+    let request = RenderRequest(voi: .window(subject.preset))
+
+    let open = try Measurement.run("open + parse header (DCMTK)") {
+        let file = try DicomFile(path: path)
+        blackHole(try file.dataSet(bulkThreshold: 1 << 20))
+    }
+    record(subject.label, open)
+    let file = try DicomFile(path: path)
+    let dataSet = try file.dataSet(bulkThreshold: 1 << 20)
+    let decode = try Measurement.run("decode frame") { blackHole(try DicomFile(path: path).decodeFrame(1)) }
+    record(subject.label, decode, note: "includes open")
+    let frame = try file.decodeFrame(1)
+    let pixels = frame.format.pixelCount
+
+    let pipeline = try FrameRenderer.greyscalePipeline(
+        for: frame, greyscale: FrameAttributes.greyscale(dataSet, frame: 1, isSigned: frame.format.isSigned), request: request)
+    record(subject.label, Measurement.run("modality+VOI: build LUT (\(1 << pipeline.decoder.bitsStored) entries, SIMD)") {
+        blackHole(pipeline.makeLookupTable())
+    })
+    let table = pipeline.makeLookupTable()
+    record(subject.label, Measurement.run("modality+VOI: apply LUT", pixels: pixels) {
+        blackHole(GreyscalePipeline.applyLookupTable(table, to: frame, decoder: pipeline.decoder))
+    })
+    record(subject.label, Measurement.run("modality+VOI: fused pass (build + apply)", pixels: pixels) { blackHole(pipeline.apply(to: frame)) })
+    record(subject.label, Measurement.run("modality+VOI: scalar reference", minimumRuns: 3, minimumTime: .milliseconds(100), pixels: pixels) {
+        var out = [UInt8](repeating: 0, count: pixels)
+        frame.forEachRawSample { index, raw in out[index] = pipeline.referenceDisplayValue(raw: raw) }
+        blackHole(out)
+    })
+
+    let image = try renderer.render(frame, dataSet: dataSet, frame: 1, request: request)
+    let thumbnailSize = Viewport(width: 128, height: 128)
+    record(subject.label, Measurement.run("resize to fit 128×128 (area average)") { blackHole(AreaAverageResizer.resize(image, to: thumbnailSize)) })
+
+    let png = try encoder.encodePNG(image)
+    record(subject.label, try Measurement.run("PNG encode (level 1, RLE, Paeth)", bytes: png.count) { blackHole(try encoder.encodePNG(image)) })
+    if !arguments.quick {
+        let defaults = try encoder.encodePNG(image, options: .libpngDefaults)
+        record(subject.label, try Measurement.run("PNG encode, libpng defaults (level 6, adaptive)", minimumRuns: 5, bytes: defaults.count) {
+            blackHole(try encoder.encodePNG(image, options: .libpngDefaults))
+        })
+    }
+    let jpeg = try encoder.encodeJPEG(image)
+    record(subject.label, try Measurement.run("JPEG encode q90 (libturbojpeg)", bytes: jpeg.count) { blackHole(try encoder.encodeJPEG(image)) })
+    let base64 = Measurement.run("base64 of the PNG", bytes: png.count) { blackHole(ImageEncoder.base64(png)) }
+    record(subject.label, base64, note: String(format: "%.2f GB/s", Double(png.count) / base64.medianMicroseconds / 1e3))
+
+    record(subject.label, try Measurement.run("whole render → PNG (open, decode, VOI, encode)", bytes: png.count) {
+        let file = try DicomFile(path: path)
+        let image = try renderer.render(file, request: request)
+        blackHole(try encoder.encodePNG(image))
+    })
+    record(subject.label, try Measurement.run("whole render → PNG data URL (JSON API payload)") {
+        let file = try DicomFile(path: path)
+        let image = try renderer.render(file, request: request)
+        blackHole(ImageEncoder.dataURL(try encoder.encodePNG(image), mediaType: "image/png"))
+    })
+    record(subject.label, try Measurement.run("whole render → JPEG q90", bytes: jpeg.count) {
+        let file = try DicomFile(path: path)
+        blackHole(try encoder.encodeJPEG(try renderer.render(file, request: request)))
+    })
+    let thumbnailRequest = RenderRequest(voi: .window(subject.preset), viewport: thumbnailSize)
+    let thumbnail = try encoder.encodePNG(try renderer.render(frame, dataSet: dataSet, frame: 1, request: thumbnailRequest))
+    record(subject.label, try Measurement.run("128² thumbnail PNG from the decoded frame (VOI, resize, encode)", bytes: thumbnail.count) {
+        blackHole(try encoder.encodePNG(try renderer.render(frame, dataSet: dataSet, frame: 1, request: thumbnailRequest)))
+    })
+    record(subject.label, try Measurement.run("128² thumbnail PNG from the file", bytes: thumbnail.count) {
+        let file = try DicomFile(path: path)
+        blackHole(try encoder.encodePNG(try renderer.render(file, request: thumbnailRequest)))
+    })
+
+    // The PNG trade-off behind the default: every level/filter/strategy combination worth considering.
+    if !arguments.quick && subject.path.contains("693") {
+        markdown += "\n#### PNG settings, \(subject.label)\n\n| level | filter | strategy | median µs | bytes |\n|---:|---|---|---:|---:|\n"
+        for level in [1, 3, 6, 9] {
+            for filter in [PNGOptions.Filter.none, .sub, .up, .paeth, .adaptive] {
+                for strategy in [PNGOptions.Strategy.default, .rle] where !(level == 9 && strategy == .rle && filter != .paeth) {
+                    let options = PNGOptions(compressionLevel: level, filter: filter, strategy: strategy)
+                    let bytes = try encoder.encodePNG(image, options: options).count
+                    let m = try Measurement.run("png", minimumRuns: 5, minimumTime: .milliseconds(150)) {
+                        blackHole(try encoder.encodePNG(image, options: options))
+                    }
+                    markdown += String(format: "| %d | %@ | %@ | %.0f | %d |\n", level, filter.rawValue, strategy.rawValue, m.medianMicroseconds, bytes)
+                    report.append(["image": subject.label, "stage": "png-sweep", "level": level, "filter": filter.rawValue,
+                                   "strategy": strategy.rawValue, "median_us": m.medianMicroseconds, "bytes": bytes])
+                }
+            }
+        }
+    }
+}
+
+var machine = "\(ProcessInfo.processInfo.processorCount) cores"
+if let cpu = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+    let model = cpu.split(separator: "\n").first(where: { $0.hasPrefix("model name") })?.split(separator: ":").last
+{
+    machine = model.trimmingCharacters(in: .whitespaces) + ", " + machine
+}
+let stamp = ISO8601DateFormatter().string(from: Date())
+print("# Rendering core micro benchmarks\n\n\(stamp), \(machine), one core, release build\n" + markdown)
+try FileManager.default.createDirectory(atPath: arguments.outputDirectory, withIntermediateDirectories: true)
+let json = try JSONSerialization.data(withJSONObject: ["date": stamp, "machine": machine, "results": report], options: [.prettyPrinted, .sortedKeys])
+let host = ProcessInfo.processInfo.hostName
+try json.write(to: URL(fileURLWithPath: "\(arguments.outputDirectory)/micro-\(stamp.prefix(10))-\(host).json"))
