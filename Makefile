@@ -23,7 +23,8 @@ test: test-data
 
 ## The rendering core's micro benchmarks (release build, one core); see benchmarks/README.md.
 bench-micro: release test-data
-	.build/release/RenderBenchmark --data .testdata/dicom
+	mkdir -p benchmarks/results
+	.build/release/RenderBenchmark --data .testdata/dicom --python .testdata/venv/bin/python | tee benchmarks/results/micro-latest.md
 
 clean:
 	rm -rf .build .testdata

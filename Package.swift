@@ -7,7 +7,7 @@ let dcmtkLibraries: [LinkerSetting] = [
 ].map { .linkedLibrary($0) }
 
 let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(
@@ -19,12 +19,16 @@ let package = Package(
         .library(name: "DicomCodec", targets: ["DicomCodec"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
     ],
     targets: [
         // C shims: small C APIs in the libspng shape (limits in, codes out, caller-owned buffers).
-        .systemLibrary(name: "COpenJPEG", path: "Sources/COpenJPEG", pkgConfig: "libopenjp2",
-                       providers: [.apt(["libopenjp2-7-dev"])]),
+        .systemLibrary(
+            name: "COpenJPEG",
+            path: "Sources/COpenJPEG",
+            pkgConfig: "libopenjp2",
+            providers: [.apt(["libopenjp2-7-dev"])]
+        ),
         .target(
             name: "CDCMTK",
             dependencies: ["COpenJPEG"],

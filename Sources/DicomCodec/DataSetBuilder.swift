@@ -44,9 +44,10 @@ struct DataSetBuilder {
         if element.is_bulk != 0 {
             value = .bulk(length: element.length == 0xFFFF_FFFF ? nil : element.length)
         } else if element.is_string != 0 {
-            let text = element.value.map {
-                String(decoding: UnsafeRawBufferPointer(start: $0, count: element.value_size), as: UTF8.self)
-            } ?? ""
+            let text =
+                element.value.map {
+                    String(decoding: UnsafeRawBufferPointer(start: $0, count: element.value_size), as: UTF8.self)
+                } ?? ""
             value = .text(singleValuedText.contains(vr) ? [text] : text.split(separator: "\\", omittingEmptySubsequences: false).map(String.init))
         } else if let bytes = element.value {
             value = .binary(Array(UnsafeRawBufferPointer(start: bytes, count: element.value_size)))

@@ -13,7 +13,10 @@ public final class DicomFile {
     /// Opens and parses `path`. Pixel data stays on disk until a frame is decoded.
     public init(path: String, limits: DecodingLimits = .default) throws(DicomError) {
         var cLimits = dcmshim_limits(
-            max_file_bytes: limits.maxFileBytes, max_frame_pixels: limits.maxFramePixels, max_frames: limits.maxFrames)
+            max_file_bytes: limits.maxFileBytes,
+            max_frame_pixels: limits.maxFramePixels,
+            max_frames: limits.maxFrames
+        )
         var file: OpaquePointer?
         let (status, message) = withMessageBuffer { buffer, capacity in
             dcmshim_open_file(path, &cLimits, &file, buffer, capacity)
@@ -37,10 +40,18 @@ public final class DicomFile {
         var builder = DataSetBuilder()
         let (status, message) = withUnsafeMutablePointer(to: &builder) { builderPointer in
             withMessageBuffer { buffer, capacity in
-                dcmshim_walk(handle, includeMetaInformation ? 1 : 0, bulkThreshold, { context, event, element in
-                    context!.assumingMemoryBound(to: DataSetBuilder.self).pointee.handle(event, element)
-                    return 0
-                }, builderPointer, buffer, capacity)
+                dcmshim_walk(
+                    handle,
+                    includeMetaInformation ? 1 : 0,
+                    bulkThreshold,
+                    { context, event, element in
+                        context!.assumingMemoryBound(to: DataSetBuilder.self).pointee.handle(event, element)
+                        return 0
+                    },
+                    builderPointer,
+                    buffer,
+                    capacity
+                )
             }
         }
         guard status == DCMSHIM_OK else { throw DicomError(status: status, message: message) }
@@ -70,7 +81,11 @@ public final class DicomFile {
             let (status, message) = withMessageBuffer { text, textCapacity in
                 dcmshim_decode_frame(handle, UInt32(number - 1), buffer.baseAddress, capacity, &decoded, text, textCapacity)
             }
-            if status != DCMSHIM_OK { failure = (status, message); initialized = 0; return }
+            if status != DCMSHIM_OK {
+                failure = (status, message)
+                initialized = 0
+                return
+            }
             initialized = Int(decoded.frame_bytes)
         }
         if let (status, message) = failure { throw DicomError(status: status, message: message) }
@@ -80,9 +95,16 @@ public final class DicomFile {
         }
         if bytes.count > Int(decoded.frame_bytes) { bytes.removeLast(bytes.count - Int(decoded.frame_bytes)) }
         let format = PixelFormat(
-            rows: decodedInfo.rows, columns: decodedInfo.columns, samplesPerPixel: decodedInfo.samplesPerPixel,
-            bitsAllocated: decodedInfo.bitsAllocated, bitsStored: decodedInfo.bitsStored, highBit: decodedInfo.highBit,
-            isSigned: decodedInfo.isSigned, isPlanar: decodedInfo.isPlanar, photometric: photometric)
+            rows: decodedInfo.rows,
+            columns: decodedInfo.columns,
+            samplesPerPixel: decodedInfo.samplesPerPixel,
+            bitsAllocated: decodedInfo.bitsAllocated,
+            bitsStored: decodedInfo.bitsStored,
+            highBit: decodedInfo.highBit,
+            isSigned: decodedInfo.isSigned,
+            isPlanar: decodedInfo.isPlanar,
+            photometric: photometric
+        )
         guard bytes.count >= format.frameByteCount else {
             throw .failure(.pixelDataTooShort, "decoded frame has \(bytes.count) bytes, \(format) needs \(format.frameByteCount)")
         }

@@ -35,7 +35,8 @@ public enum FrameAttributes {
 
     /// Window Center/Width pairs with the VOI LUT Function (LINEAR when absent or unknown).
     public static func windows(_ dataSet: DicomDataSet) -> [Window] {
-        let centers = dataSet.numbers(.windowCenter), widths = dataSet.numbers(.windowWidth)
+        let centers = dataSet.numbers(.windowCenter)
+        let widths = dataSet.numbers(.windowWidth)
         let function = dataSet.string(.voiLUTFunction).flatMap(VOIFunction.init(name:)) ?? .linear
         return zip(centers, widths).map { Window(center: $0, width: $1, function: function) }
     }
@@ -97,7 +98,8 @@ public enum FrameAttributes {
         func expand(from start: Int, end: Int, depth: Int) -> Bool {
             var position = start
             while position + 1 < end {
-                let type = words[position], length = words[position + 1]
+                let type = words[position]
+                let length = words[position + 1]
                 switch type {
                 case 0:
                     guard position + 2 + length <= end else { return false }
@@ -113,7 +115,8 @@ public enum FrameAttributes {
                 case 2:
                     guard depth == 0, position + 3 < end else { return false }
                     let offset = words[position + 2] | words[position + 3] << 16
-                    var segment = offset, copied = 0
+                    var segment = offset
+                    var copied = 0
                     while copied < length && segment + 1 < words.count {
                         let before = segment
                         let size = words[segment] == 0 ? 2 + words[segment + 1] : words[segment] == 1 ? 3 : 4

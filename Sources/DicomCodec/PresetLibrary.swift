@@ -49,7 +49,11 @@ public struct PresetLibrary: Sendable {
             let isArray = data.first { !" \t\r\n".utf8.contains($0) } == UInt8(ascii: "[")
             decoded = isArray ? try JSONDecoder().decode([Preset].self, from: data) : [try JSONDecoder().decode(Preset.self, from: data)]
         } catch let DecodingError.keyNotFound(key, context) {
-            throw PresetError(file: path, field: (context.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: "."), reason: "is missing")
+            throw PresetError(
+                file: path,
+                field: (context.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: "."),
+                reason: "is missing"
+            )
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
             let DecodingError.dataCorrupted(context)
         {
@@ -75,11 +79,18 @@ public struct PresetLibrary: Sendable {
         case (let center?, let width?):
             let window = Window(center: center, width: width, function: preset.function ?? .linear)
             guard window.isValid else {
-                throw PresetError(file: file, field: "width", reason: "\(width) is not a valid width for \((preset.function ?? .linear).rawValue) in preset \"\(preset.id)\"")
+                throw PresetError(
+                    file: file,
+                    field: "width",
+                    reason: "\(width) is not a valid width for \((preset.function ?? .linear).rawValue) in preset \"\(preset.id)\""
+                )
             }
         default:
-            throw PresetError(file: file, field: preset.center == nil ? "center" : "width",
-                              reason: "preset \"\(preset.id)\" must give both center and width, or neither")
+            throw PresetError(
+                file: file,
+                field: preset.center == nil ? "center" : "width",
+                reason: "preset \"\(preset.id)\" must give both center and width, or neither"
+            )
         }
     }
 }

@@ -18,8 +18,11 @@ public enum AreaAverageResizer {
     /// Integer factors: whole blocks, integer sums, rounded mean. Rows are summed first (a contiguous,
     /// vectorisable loop), then each output pixel adds `factorX` neighbours of that row sum.
     static func boxReduce(_ image: RenderedImage, factorX: Int, factorY: Int) -> RenderedImage {
-        let width = image.width / factorX, height = image.height / factorY, channels = image.channels
-        let rowLength = image.width * channels, area = UInt32(factorX * factorY)
+        let width = image.width / factorX
+        let height = image.height / factorY
+        let channels = image.channels
+        let rowLength = image.width * channels
+        let area = UInt32(factorX * factorY)
         var rowSums = [UInt32](repeating: 0, count: rowLength)
         let pixels = [UInt8](unsafeUninitializedCapacity: width * height * channels) { output, initialized in
             image.pixels.withUnsafeBufferPointer { source in
@@ -59,8 +62,10 @@ public enum AreaAverageResizer {
     static func spans(source: Int, target: Int) -> [Span] {
         let scale = Double(source) / Double(target)
         return (0..<target).map { index in
-            let start = Double(index) * scale, end = Double(index + 1) * scale
-            let first = Int(start.rounded(.down)), last = min(source - 1, Int((end - 1e-9).rounded(.down)))
+            let start = Double(index) * scale
+            let end = Double(index + 1) * scale
+            let first = Int(start.rounded(.down))
+            let last = min(source - 1, Int((end - 1e-9).rounded(.down)))
             var weights = [Float]()
             for position in first...max(first, last) {
                 let covered = min(end, Double(position + 1)) - max(start, Double(position))

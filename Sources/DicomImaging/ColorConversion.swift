@@ -57,8 +57,10 @@ public enum ColorConversion {
             default:
                 return { index in
                     let base = 4 * index
-                    return decoder.field(UInt32(bytes[base]) | UInt32(bytes[base + 1]) << 8 | UInt32(bytes[base + 2]) << 16
-                        | UInt32(bytes[base + 3]) << 24)
+                    return decoder.field(
+                        UInt32(bytes[base]) | UInt32(bytes[base + 1]) << 8 | UInt32(bytes[base + 2]) << 16
+                            | UInt32(bytes[base + 3]) << 24
+                    )
                 }
             }
         }
@@ -79,8 +81,12 @@ public enum ColorConversion {
             guard format.samplesPerPixel == 3 else { throw .unsupportedPixelFormat("YBR_FULL with \(format.samplesPerPixel) samples") }
             let maximum = Double(decoder.mask)
             for p in 0..<pixels {
-                let (r, g, b) = rgb(y: Double(sample(position(p, 0))), cb: Double(sample(position(p, 1))),
-                                    cr: Double(sample(position(p, 2))), maximum: maximum)
+                let (r, g, b) = rgb(
+                    y: Double(sample(position(p, 0))),
+                    cb: Double(sample(position(p, 1))),
+                    cr: Double(sample(position(p, 2))),
+                    maximum: maximum
+                )
                 output[p * 3] = scaleTo8Bits(UInt32(r), bits: bits)
                 output[p * 3 + 1] = scaleTo8Bits(UInt32(g), bits: bits)
                 output[p * 3 + 2] = scaleTo8Bits(UInt32(b), bits: bits)
@@ -89,7 +95,8 @@ public enum ColorConversion {
             // Native 4:2:2: each horizontal pair is stored Y₀ Y₁ Cb Cr (PS3.3 C.7.6.3.1.2).
             let maximum = Double(decoder.mask)
             for pair in 0..<(pixels / 2) {
-                let cb = Double(sample(pair * 4 + 2)), cr = Double(sample(pair * 4 + 3))
+                let cb = Double(sample(pair * 4 + 2))
+                let cr = Double(sample(pair * 4 + 3))
                 for half in 0..<2 {
                     let (r, g, b) = rgb(y: Double(sample(pair * 4 + half)), cb: cb, cr: cr, maximum: maximum)
                     let p = pair * 2 + half

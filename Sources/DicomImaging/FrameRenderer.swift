@@ -12,7 +12,9 @@ public struct RenderRequest: Sendable, Equatable, Hashable {
 /// Decoded frame → display pixels: the whole presentation pipeline of DESIGN.md, steps 2–5.
 public enum FrameRenderer {
     public static func render(
-        _ frame: PixelFrame, greyscale: GreyscaleAttributes = GreyscaleAttributes(), palette: Palette? = nil,
+        _ frame: PixelFrame,
+        greyscale: GreyscaleAttributes = GreyscaleAttributes(),
+        palette: Palette? = nil,
         request: RenderRequest = RenderRequest()
     ) throws(ImagingError) -> RenderedImage {
         let format = frame.format
@@ -38,7 +40,9 @@ public enum FrameRenderer {
 
     /// The pipeline a greyscale frame is rendered with, exposed so callers can cache its lookup table.
     public static func greyscalePipeline(
-        for frame: PixelFrame, greyscale: GreyscaleAttributes, request: RenderRequest
+        for frame: PixelFrame,
+        greyscale: GreyscaleAttributes,
+        request: RenderRequest
     ) throws(ImagingError) -> GreyscalePipeline {
         GreyscalePipeline(
             decoder: StoredValueDecoder(frame.format),

@@ -51,7 +51,8 @@ public struct GreyscalePipeline: Sendable, Equatable {
     /// value because IEEE rounding is, so the result is exact by construction.
     private func fillWindowed(_ table: UnsafeMutableBufferPointer<UInt8>, slope: Double, intercept: Double, window: Window) {
         typealias Lanes = SIMD8<Double>
-        let c = window.center, w = window.width
+        let c = window.center
+        let w = window.width
         let exact = window.function == .linearExact
         let lower = exact ? c - w / 2 : c - 0.5 - (w - 1) / 2
         let upper = exact ? c + w / 2 : c - 0.5 + (w - 1) / 2
@@ -70,7 +71,8 @@ public struct GreyscalePipeline: Sendable, Equatable {
         let total = range.upperBound - range.lowerBound + 1
         /// The number of steps from `first` before `predicate` becomes true (predicate is monotonic).
         func boundary(_ predicate: (Double) -> Bool) -> Int64 {
-            var low: Int64 = 0, high = total
+            var low: Int64 = 0
+            var high = total
             while low < high {
                 let middle = (low + high) / 2
                 if predicate(modality(first + middle * step)) { high = middle } else { low = middle + 1 }
@@ -83,7 +85,8 @@ public struct GreyscalePipeline: Sendable, Equatable {
         /// contiguous runs of fields (negative values sit above the positive ones).
         func fill(steps from: Int64, _ to: Int64, with value: UInt8) {
             guard from < to else { return }
-            let a = first + from * step, b = first + (to - 1) * step
+            let a = first + from * step
+            let b = first + (to - 1) * step
             let (low, high) = (min(a, b), max(a, b))
             for (runLow, runHigh) in [(low, min(high, -1)), (max(low, 0), high)] where runLow <= runHigh {
                 let start = field(of: runLow)
@@ -124,7 +127,8 @@ public struct GreyscalePipeline: Sendable, Equatable {
     /// The vectorisable inner loop: gather from the table by masked field.
     public static func applyLookupTable(_ table: [UInt8], to frame: PixelFrame, decoder: StoredValueDecoder) -> [UInt8] {
         let count = frame.format.pixelCount
-        let shift = UInt32(decoder.shift), mask = decoder.mask
+        let shift = UInt32(decoder.shift)
+        let mask = decoder.mask
         return [UInt8](unsafeUninitializedCapacity: count) { output, initialized in
             table.withUnsafeBufferPointer { table in
                 frame.bytes.withUnsafeBytes { raw in
@@ -134,14 +138,19 @@ public struct GreyscalePipeline: Sendable, Equatable {
                         for index in 0..<count { output[index] = table[Int((UInt32(samples[index]) >> shift) & mask)] }
                     case 16:
                         let samples = raw.bindMemory(to: UInt16.self)
-                        let mask16 = UInt16(truncatingIfNeeded: mask), shift16 = UInt16(shift)
+                        let mask16 = UInt16(truncatingIfNeeded: mask)
+                        let shift16 = UInt16(shift)
                         // Unrolled by eight: the gather does not vectorise, but independent loads overlap.
                         var index = 0
                         while index + 8 <= count {
-                            let a0 = samples[index] >> shift16 & mask16, a1 = samples[index + 1] >> shift16 & mask16
-                            let a2 = samples[index + 2] >> shift16 & mask16, a3 = samples[index + 3] >> shift16 & mask16
-                            let a4 = samples[index + 4] >> shift16 & mask16, a5 = samples[index + 5] >> shift16 & mask16
-                            let a6 = samples[index + 6] >> shift16 & mask16, a7 = samples[index + 7] >> shift16 & mask16
+                            let a0 = samples[index] >> shift16 & mask16
+                            let a1 = samples[index + 1] >> shift16 & mask16
+                            let a2 = samples[index + 2] >> shift16 & mask16
+                            let a3 = samples[index + 3] >> shift16 & mask16
+                            let a4 = samples[index + 4] >> shift16 & mask16
+                            let a5 = samples[index + 5] >> shift16 & mask16
+                            let a6 = samples[index + 6] >> shift16 & mask16
+                            let a7 = samples[index + 7] >> shift16 & mask16
                             output[index] = table[Int(a0)]
                             output[index + 1] = table[Int(a1)]
                             output[index + 2] = table[Int(a2)]
@@ -176,11 +185,13 @@ extension PixelFrame {
     public func storedValueRange() -> ClosedRange<Int64>? {
         guard format.pixelCount > 0 else { return nil }
         let decoder = StoredValueDecoder(format)
-        var low = Int64.max, high = Int64.min
+        var low = Int64.max
+        var high = Int64.min
         if format.bitsAllocated == 16 && decoder.bitsStored <= 16 {
             // Fast path for the common case: a min/max over fields, then sign handling once per bucket.
             var seen = [Bool](repeating: false, count: 1 << decoder.bitsStored)
-            let shift = UInt16(decoder.shift), mask = UInt16(truncatingIfNeeded: decoder.mask)
+            let shift = UInt16(decoder.shift)
+            let mask = UInt16(truncatingIfNeeded: decoder.mask)
             bytes.withUnsafeBytes { raw in
                 let samples = raw.bindMemory(to: UInt16.self)
                 seen.withUnsafeMutableBufferPointer { seen in

@@ -26,8 +26,14 @@ public struct PixelFormat: Sendable, Equatable, CustomStringConvertible {
     public var photometric: PhotometricInterpretation
 
     public init(
-        rows: Int, columns: Int, samplesPerPixel: Int = 1, bitsAllocated: Int, bitsStored: Int? = nil,
-        highBit: Int? = nil, isSigned: Bool = false, isPlanar: Bool = false,
+        rows: Int,
+        columns: Int,
+        samplesPerPixel: Int = 1,
+        bitsAllocated: Int,
+        bitsStored: Int? = nil,
+        highBit: Int? = nil,
+        isSigned: Bool = false,
+        isPlanar: Bool = false,
         photometric: PhotometricInterpretation = .monochrome2
     ) {
         self.rows = rows

@@ -14,8 +14,14 @@ public struct Preset: Sendable, Equatable, Codable, Identifiable {
     public var aliases: [String]
 
     public init(
-        id: String, name: String, center: Double?, width: Double?, function: VOIFunction? = nil,
-        modalities: [String] = [], description: String = "", aliases: [String] = []
+        id: String,
+        name: String,
+        center: Double?,
+        width: Double?,
+        function: VOIFunction? = nil,
+        modalities: [String] = [],
+        description: String = "",
+        aliases: [String] = []
     ) {
         self.id = id
         self.name = name

@@ -39,10 +39,12 @@ extension GreyscaleAttributes {
     /// A LINEAR window whose lower edge is the smallest modality value and upper edge the largest.
     public func minMaxWindow(frame: PixelFrame) -> Window {
         guard let stored = frame.storedValueRange() else { return Window(center: 0.5, width: 1) }
-        let low: Double, high: Double
+        let low: Double
+        let high: Double
         switch modality {
         case .rescale:
-            let a = modality.apply(stored.lowerBound), b = modality.apply(stored.upperBound)
+            let a = modality.apply(stored.lowerBound)
+            let b = modality.apply(stored.upperBound)
             (low, high) = (min(a, b), max(a, b))
         case .lookupTable(let table):
             // Only entries reachable from the frame's stored range count.

@@ -42,7 +42,8 @@ public enum VOITransform: Sendable, Equatable {
     public func referenceDisplayValue(_ x: Double) -> UInt8 {
         switch self {
         case .window(let window):
-            let c = window.center, w = window.width
+            let c = window.center
+            let w = window.width
             switch window.function {
             case .linear:
                 if x <= c - 0.5 - (w - 1) / 2 { return 0 }
@@ -74,10 +75,12 @@ public enum VOITransform: Sendable, Equatable {
     static func exponential(_ x: Double) -> Double {
         if x > 709 { return .infinity }
         if x < -745 { return 0 }
-        let ln2High = 6.931_471_803_691_238_164_90e-01, ln2Low = 1.908_214_929_270_587_700_02e-10
+        let ln2High = 6.931_471_803_691_238_164_90e-01
+        let ln2Low = 1.908_214_929_270_587_700_02e-10
         let k = (x / (ln2High + ln2Low)).rounded()
         let r = (x - k * ln2High) - k * ln2Low
-        var term = 1.0, sum = 1.0
+        var term = 1.0
+        var sum = 1.0
         for n in 1...20 {
             term *= r / Double(n)
             sum += term

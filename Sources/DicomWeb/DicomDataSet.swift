@@ -42,7 +42,8 @@ public struct DicomDataSet: Sendable, Equatable {
     }
 
     public subscript(tag: DicomTag) -> DicomElement? {
-        var low = 0, high = elements.count
+        var low = 0
+        var high = elements.count
         while low < high {
             let middle = (low + high) / 2
             if elements[middle].tag < tag { low = middle + 1 } else { high = middle }

@@ -24,10 +24,11 @@ public struct DicomJSONEncoder: Sendable {
         case .sequence(let items):
             if !items.isEmpty { members.append(("Value", .array(items.map(encode)))) }
         case .bulk:
-            let uri = switch bulkData {
-            case .uri(let make): make(element.tag)
-            case .placeholder: "bulkdata:\(element.tag.hexKey)"
-            }
+            let uri =
+                switch bulkData {
+                case .uri(let make): make(element.tag)
+                case .placeholder: "bulkdata:\(element.tag.hexKey)"
+                }
             members.append(("BulkDataURI", .string(uri)))
         case .binary(let bytes):
             if let values = binaryValues(bytes, vr: element.vr) {

@@ -33,7 +33,9 @@ struct InfoCommand: AsyncParsableCommand {
         var parts: [String] = [dataSet.string(.modality) ?? "??"]
         if let info = try? file.frameInfo() {
             parts.append("\(info.columns)×\(info.rows)")
-            parts.append("\(info.photometric) \(info.samplesPerPixel)×\(info.bitsAllocated)-bit (stored \(info.bitsStored), \(info.isSigned ? "signed" : "unsigned"))")
+            parts.append(
+                "\(info.photometric) \(info.samplesPerPixel)×\(info.bitsAllocated)-bit (stored \(info.bitsStored), \(info.isSigned ? "signed" : "unsigned"))"
+            )
             parts.append("\(info.numberOfFrames) frame\(info.numberOfFrames == 1 ? "" : "s")")
         } else {
             parts.append("no image")

@@ -46,7 +46,8 @@ struct RenderCommand: AsyncParsableCommand {
             let image = try InstanceRenderer().render(file, frame: frame, request: RenderRequest(voi: voi, viewport: viewport))
             encoded = try ImageEncoder().encode(image, as: imageFormat, jpeg: JPEGOptions(quality: quality))
         } catch {
-            throw error.kind == .invalidRenderParameters ? CommandFailure.usage(error.message)
+            throw error.kind == .invalidRenderParameters
+                ? CommandFailure.usage(error.message)
                 : CommandFailure.unusableInput("\(self.file): \(error.message)")
         }
         try OutputFile.write(encoded, to: output)

@@ -7,25 +7,46 @@ struct EncoderTests {
     /// A smooth gradient with an edge: realistic for both compressors.
     static func image(width: Int, height: Int, channels: Int) -> [UInt8] {
         (0..<(width * height * channels)).map { index in
-            let pixel = index / channels, x = pixel % width, y = pixel / width, c = index % channels
+            let pixel = index / channels
+            let x = pixel % width
+            let y = pixel / width
+            let c = index % channels
             return UInt8(truncatingIfNeeded: (x * 2 + y + c * 40) / (x > width / 2 ? 2 : 1))
         }
     }
 
-    static func encodePNG(_ pixels: [UInt8], width: Int, height: Int, channels: Int, filter: cimg_png_filter,
-                          level: Int32 = 1, strategy: cimg_zlib_strategy = CIMG_ZLIB_RLE) -> [UInt8]? {
+    static func encodePNG(
+        _ pixels: [UInt8],
+        width: Int,
+        height: Int,
+        channels: Int,
+        filter: cimg_png_filter,
+        level: Int32 = 1,
+        strategy: cimg_zlib_strategy = CIMG_ZLIB_RLE
+    ) -> [UInt8]? {
         var buffer = cimg_buffer()
         defer { cimg_buffer_free(&buffer) }
         var options = cimg_png_options(compression_level: level, filter: filter, strategy: strategy)
         var message = [CChar](repeating: 0, count: 128)
-        let status = cimg_png_encode(pixels, UInt32(width), UInt32(height), UInt32(channels), width * channels, &options,
-                                     &buffer, &message, message.count)
+        let status = cimg_png_encode(
+            pixels,
+            UInt32(width),
+            UInt32(height),
+            UInt32(channels),
+            width * channels,
+            &options,
+            &buffer,
+            &message,
+            message.count
+        )
         guard status == CIMG_OK else { return nil }
         return Array(UnsafeBufferPointer(start: buffer.data, count: buffer.size))
     }
 
     static func decodePNG(_ png: [UInt8], channels: Int) -> [UInt8]? {
-        var width: UInt32 = 0, height: UInt32 = 0, native: UInt32 = 0
+        var width: UInt32 = 0
+        var height: UInt32 = 0
+        var native: UInt32 = 0
         guard cimg_png_info(png, png.count, &width, &height, &native) == CIMG_OK else { return nil }
         var pixels = [UInt8](repeating: 0, count: Int(width * height) * channels)
         guard cimg_png_decode(png, png.count, UInt32(channels), &pixels, pixels.count) == CIMG_OK else { return nil }
@@ -36,8 +57,19 @@ struct EncoderTests {
         var buffer = cimg_buffer()
         defer { cimg_buffer_free(&buffer) }
         var message = [CChar](repeating: 0, count: 128)
-        guard cimg_jpeg_encode(encoder, pixels, UInt32(width), UInt32(height), UInt32(channels), width * channels, quality,
-                               &buffer, &message, message.count) == CIMG_OK
+        guard
+            cimg_jpeg_encode(
+                encoder,
+                pixels,
+                UInt32(width),
+                UInt32(height),
+                UInt32(channels),
+                width * channels,
+                quality,
+                &buffer,
+                &message,
+                message.count
+            ) == CIMG_OK
         else { return nil }
         return Array(UnsafeBufferPointer(start: buffer.data, count: buffer.size))
     }
@@ -61,9 +93,10 @@ struct EncoderTests {
     @Test(arguments: [1, 3])
     func pngIsLosslessForEveryFilter(channels: Int) throws {
         let pixels = Self.image(width: 67, height: 31, channels: channels)
-        for filter in [CIMG_PNG_FILTER_NONE, CIMG_PNG_FILTER_SUB, CIMG_PNG_FILTER_UP, CIMG_PNG_FILTER_AVERAGE,
-                       CIMG_PNG_FILTER_PAETH, CIMG_PNG_FILTER_ADAPTIVE]
-        {
+        for filter in [
+            CIMG_PNG_FILTER_NONE, CIMG_PNG_FILTER_SUB, CIMG_PNG_FILTER_UP, CIMG_PNG_FILTER_AVERAGE,
+            CIMG_PNG_FILTER_PAETH, CIMG_PNG_FILTER_ADAPTIVE,
+        ] {
             let png = try #require(Self.encodePNG(pixels, width: 67, height: 31, channels: channels, filter: filter))
             #expect(Array(png.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
             #expect(Self.decodePNG(png, channels: channels) == pixels, "filter \(filter)")

@@ -167,10 +167,11 @@ struct BadInputTests {
 
     @Test func pydicomsBrokenSamples() {
         // pydicom's own broken samples.
-        for (name, kinds) in [("MR_truncated.dcm", [DicomError.Kind.truncated, .pixelDataTooShort]),
-                              ("no_meta.dcm", [.notDicom]), ("SC_rgb_jpeg.dcm", [.corrupt, .truncated]),
-                              ("rtplan_truncated.dcm", [.truncated, .noPixelData])]
-        {
+        for (name, kinds) in [
+            ("MR_truncated.dcm", [DicomError.Kind.truncated, .pixelDataTooShort]),
+            ("no_meta.dcm", [.notDicom]), ("SC_rgb_jpeg.dcm", [.corrupt, .truncated]),
+            ("rtplan_truncated.dcm", [.truncated, .noPixelData]),
+        ] {
             let kind = failureKind(TestData.bytes(TestData.path("dicom/pydicom/\(name)")))
             #expect(kind.map(kinds.contains) == true, "\(name): got \(String(describing: kind))")
         }

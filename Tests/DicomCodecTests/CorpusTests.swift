@@ -12,10 +12,11 @@ struct CorpusTests {
         #expect(TestData.manifest.count > 150)
         // Every transfer syntax the issue names appears at least once.
         let syntaxes = Set(TestData.manifest.map(\.transferSyntax))
-        for uid in ["1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99",
-                    "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.80",
-                    "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.5", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91"]
-        {
+        for uid in [
+            "1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99",
+            "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.80",
+            "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.5", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91",
+        ] {
             #expect(syntaxes.contains(uid), "no corpus file in \(uid)")
         }
         let photometrics = Set(TestData.manifest.map(\.photometric))
@@ -66,14 +67,21 @@ struct CorpusTests {
         let frame = try file.decodeFrame(entry.frame)
         let attributes = FrameAttributes.greyscale(dataSet, frame: entry.frame, isSigned: frame.format.isSigned)
         // Ask DCMTK for the same VOI choice our automatic mode makes.
-        let voiOption: [String] = if attributes.windows.contains(where: \.isValid) { ["+Wi", "1"] }
-            else if !attributes.voiLookupTables.isEmpty { ["+Wl", "1"] } else { ["+Wm"] }
+        let voiOption: [String] =
+            if attributes.windows.contains(where: \.isValid) { ["+Wi", "1"] } else if !attributes.voiLookupTables.isEmpty { ["+Wl", "1"] } else {
+                ["+Wm"]
+            }
         let isJPEGLS = entry.transferSyntax.hasPrefix("1.2.840.10008.1.2.4.8")
         let tool = isJPEGLS ? "/usr/bin/dcml2pnm" : "/usr/bin/dcmj2pnm"
         let output = TestData.temporaryFile(".pgm")
         defer { try? FileManager.default.removeItem(atPath: output) }
-        let result = try run(tool, voiOption + ["+F", "\(entry.frame)", "--write-raw-pnm", "--no-overlays",
-                                                TestData.path(entry.file), output])
+        let result = try run(
+            tool,
+            voiOption + [
+                "+F", "\(entry.frame)", "--write-raw-pnm", "--no-overlays",
+                TestData.path(entry.file), output,
+            ]
+        )
         try #require(result.status == 0, "dcmj2pnm failed: \(result.error)")
         let reference = try #require(readPGM(FileManager.default.contents(atPath: output) ?? Data()))
         let image = try InstanceRenderer().render(frame, dataSet: dataSet, frame: entry.frame, request: RenderRequest())

@@ -8,8 +8,10 @@ struct PresetLibraryTests {
 
     @Test func shippedPresetsHaveTheOHIFValues() throws {
         let library = try PresetLibrary.load(directory: Self.directory)
-        let expected: [(String, Double, Double)] = [("lung", -600, 1500), ("soft-tissue", 40, 400), ("liver", 90, 150),
-                                                    ("bone", 480, 2500), ("brain", 40, 80)]
+        let expected: [(String, Double, Double)] = [
+            ("lung", -600, 1500), ("soft-tissue", 40, 400), ("liver", 90, 150),
+            ("bone", 480, 2500), ("brain", 40, 80),
+        ]
         for (id, center, width) in expected {
             let preset = try #require(library.preset(named: id))
             #expect(preset.voiRequest == .window(Window(center: center, width: width)), "\(id)")

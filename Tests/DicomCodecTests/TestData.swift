@@ -58,7 +58,8 @@ func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, 
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
-    let output = Pipe(), error = Pipe()
+    let output = Pipe()
+    let error = Pipe()
     process.standardOutput = output
     process.standardError = error
     try process.run()
@@ -71,7 +72,8 @@ func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, 
 /// Reads a binary PGM (P5, 8-bit) as dcmj2pnm writes it.
 func readPGM(_ data: Data) -> (width: Int, height: Int, pixels: [UInt8])? {
     let bytes = [UInt8](data)
-    var fields: [String] = [], index = 0
+    var fields: [String] = []
+    var index = 0
     while fields.count < 4 && index < bytes.count {
         while index < bytes.count && (bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D) { index += 1 }
         var field = ""

@@ -26,7 +26,10 @@ struct ColorConversionTests {
     @Test func sixteenBitRGBScalesWithRounding() throws {
         let format = PixelFormat(rows: 1, columns: 1, samplesPerPixel: 3, bitsAllocated: 16, photometric: .rgb)
         let words: [UInt16] = [65535, 32768, 128]
-        let rgb = try ColorConversion.rgb8(from: PixelFrame(format: format, bytes: words.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }), palette: nil)
+        let rgb = try ColorConversion.rgb8(
+            from: PixelFrame(format: format, bytes: words.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }),
+            palette: nil
+        )
         #expect(rgb == [255, 128, 0])  // 32768·255/65535 = 127.5 → 128; 128·255/65535 = 0.498 → 0
     }
 
@@ -35,8 +38,10 @@ struct ColorConversionTests {
         let green = LookupTable(firstMapped: 2, bitsPerEntry: 16, entries: [65535, 0])
         let blue = LookupTable(firstMapped: 2, bitsPerEntry: 8, entries: [7, 9])
         let format = PixelFormat(rows: 1, columns: 3, bitsAllocated: 8, photometric: .paletteColor)
-        let rgb = try ColorConversion.rgb8(from: PixelFrame(format: format, bytes: [0, 3, 200]),
-                                           palette: Palette(red: red, green: green, blue: blue))
+        let rgb = try ColorConversion.rgb8(
+            from: PixelFrame(format: format, bytes: [0, 3, 200]),
+            palette: Palette(red: red, green: green, blue: blue)
+        )
         #expect(rgb == [0, 255, 7, 255, 0, 9, 255, 0, 9])
     }
 

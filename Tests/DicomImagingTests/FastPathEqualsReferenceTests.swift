@@ -35,12 +35,22 @@ struct FastPathEqualsReferenceTests {
                         var window = windows[(index + bits) % windows.count]
                         window.function = function
                         if function != .linear && window.width < 1 { window.width = 1.5 }
-                        cases.append(Case(bitsStored: bits, isSigned: signed, modality: modality, voi: .window(window),
-                                          inverted: index % 2 == 1))
+                        cases.append(
+                            Case(
+                                bitsStored: bits,
+                                isSigned: signed,
+                                modality: modality,
+                                voi: .window(window),
+                                inverted: index % 2 == 1
+                            )
+                        )
                     }
                 }
-                let lut = LookupTable(firstMapped: signed ? -100 : 10, bitsPerEntry: 12,
-                                      entries: (0..<300).map { UInt32(($0 * $0) % 4096) })
+                let lut = LookupTable(
+                    firstMapped: signed ? -100 : 10,
+                    bitsPerEntry: 12,
+                    entries: (0..<300).map { UInt32(($0 * $0) % 4096) }
+                )
                 cases.append(Case(bitsStored: bits, isSigned: signed, modality: .lookupTable(lut), voi: .window(Window(center: 2000, width: 3000))))
                 cases.append(Case(bitsStored: bits, isSigned: signed, modality: .identity, voi: .lookupTable(lut)))
             }
@@ -52,15 +62,24 @@ struct FastPathEqualsReferenceTests {
     func everyStoredValue(_ testCase: Case) {
         let bitsAllocated = testCase.bitsStored <= 8 ? 8 : 16
         let count = 1 << testCase.bitsStored
-        let format = PixelFormat(rows: 1, columns: count, bitsAllocated: bitsAllocated, bitsStored: testCase.bitsStored,
-                                 isSigned: testCase.isSigned)
+        let format = PixelFormat(
+            rows: 1,
+            columns: count,
+            bitsAllocated: bitsAllocated,
+            bitsStored: testCase.bitsStored,
+            isSigned: testCase.isSigned
+        )
         var bytes: [UInt8] = []
         for value in 0..<count {
             if bitsAllocated == 8 { bytes.append(UInt8(value)) } else { bytes += [UInt8(value & 0xFF), UInt8(value >> 8)] }
         }
         let frame = PixelFrame(format: format, bytes: bytes)
-        let pipeline = GreyscalePipeline(decoder: StoredValueDecoder(format), modality: testCase.modality, voi: testCase.voi,
-                                         inverted: testCase.inverted)
+        let pipeline = GreyscalePipeline(
+            decoder: StoredValueDecoder(format),
+            modality: testCase.modality,
+            voi: testCase.voi,
+            inverted: testCase.inverted
+        )
         let fast = pipeline.apply(to: frame)
         var mismatches = 0
         for value in 0..<count where fast[value] != pipeline.referenceDisplayValue(raw: UInt32(value)) {
@@ -74,8 +93,12 @@ struct FastPathEqualsReferenceTests {
         let format = PixelFormat(rows: 1, columns: 3, bitsAllocated: 16, bitsStored: 12, isSigned: true)
         let words: [UInt16] = [0x0800, 0xF800, 0x5800]
         let frame = PixelFrame(format: format, bytes: words.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
-        let pipeline = GreyscalePipeline(decoder: StoredValueDecoder(format), modality: .identity,
-                                         voi: .window(Window(center: 0, width: 4096)), inverted: false)
+        let pipeline = GreyscalePipeline(
+            decoder: StoredValueDecoder(format),
+            modality: .identity,
+            voi: .window(Window(center: 0, width: 4096)),
+            inverted: false
+        )
         let output = pipeline.apply(to: frame)
         #expect(output[0] == output[1] && output[1] == output[2])
         #expect(output[0] == 0, "field 0x800 is −2048, the bottom of the window")

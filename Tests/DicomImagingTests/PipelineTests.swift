@@ -3,10 +3,20 @@ import Testing
 @testable import DicomImaging
 
 struct PipelineTests {
-    static func frame16(_ values: [Int16], bitsStored: Int = 16, signed: Bool = true,
-                        photometric: PhotometricInterpretation = .monochrome2) -> PixelFrame {
-        let format = PixelFormat(rows: 1, columns: values.count, bitsAllocated: 16, bitsStored: bitsStored,
-                                 isSigned: signed, photometric: photometric)
+    static func frame16(
+        _ values: [Int16],
+        bitsStored: Int = 16,
+        signed: Bool = true,
+        photometric: PhotometricInterpretation = .monochrome2
+    ) -> PixelFrame {
+        let format = PixelFormat(
+            rows: 1,
+            columns: values.count,
+            bitsAllocated: 16,
+            bitsStored: bitsStored,
+            isSigned: signed,
+            photometric: photometric
+        )
         return PixelFrame(format: format, bytes: values.flatMap { [UInt8(UInt16(bitPattern: $0) & 0xFF), UInt8(UInt16(bitPattern: $0) >> 8)] })
     }
 
@@ -24,8 +34,10 @@ struct PipelineTests {
         // Stored 1024 with intercept −1024 is 0 HU: the middle of a 0/400 window.
         let frame = Self.frame16([1024, 0, 2048])
         let image = try FrameRenderer.render(
-            frame, greyscale: GreyscaleAttributes(modality: .rescale(slope: 1, intercept: -1024)),
-            request: RenderRequest(voi: .window(Window(center: 0, width: 400))))
+            frame,
+            greyscale: GreyscaleAttributes(modality: .rescale(slope: 1, intercept: -1024)),
+            request: RenderRequest(voi: .window(Window(center: 0, width: 400)))
+        )
         #expect(image.pixels == [128, 0, 255])
     }
 

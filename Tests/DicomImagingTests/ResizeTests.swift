@@ -4,8 +4,12 @@ import Testing
 
 struct ResizeTests {
     static func checkerboard(_ size: Int) -> RenderedImage {
-        RenderedImage(width: size, height: size, channels: 1,
-                      pixels: (0..<(size * size)).map { ($0 / size + $0 % size) % 2 == 0 ? 255 : 0 })
+        RenderedImage(
+            width: size,
+            height: size,
+            channels: 1,
+            pixels: (0..<(size * size)).map { ($0 / size + $0 % size) % 2 == 0 ? 255 : 0 }
+        )
     }
 
     @Test func thumbnailOfACheckerboardIsSmoothGrey() {

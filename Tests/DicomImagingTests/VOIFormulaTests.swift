@@ -42,7 +42,8 @@ struct VOIFormulaTests {
 
     @Test func exponentialMatchesFoundation() {
         for x in stride(from: -40.0, through: 40.0, by: 0.173) {
-            let ours = VOITransform.exponential(x), theirs = Foundation.exp(x)
+            let ours = VOITransform.exponential(x)
+            let theirs = Foundation.exp(x)
             #expect(abs(ours - theirs) <= theirs * 1e-15, "exp(\(x))")
         }
     }

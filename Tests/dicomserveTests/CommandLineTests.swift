@@ -21,7 +21,8 @@ struct CommandLineTests {
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
         process.currentDirectoryURL = repositoryRoot
-        let output = Pipe(), error = Pipe()
+        let output = Pipe()
+        let error = Pipe()
         process.standardOutput = output
         process.standardError = error
         try process.run()
@@ -38,7 +39,9 @@ struct CommandLineTests {
     static func pngSize(_ path: String) -> (UInt32, UInt32, UInt32)? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         let bytes = [UInt8](data)
-        var width: UInt32 = 0, height: UInt32 = 0, channels: UInt32 = 0
+        var width: UInt32 = 0
+        var height: UInt32 = 0
+        var channels: UInt32 = 0
         guard cimg_png_info(bytes, bytes.count, &width, &height, &channels) == CIMG_OK else { return nil }
         return (width, height, channels)
     }
@@ -55,10 +58,24 @@ struct CommandLineTests {
     @Test func aliasesAndWindowsAndThumbnailsAndJPEG() throws {
         let output = Self.temporary(".jpg")
         defer { try? FileManager.default.removeItem(atPath: output) }
-        #expect(try Self.dicomserve("render", Self.ct, "--preset", "SOFT_TISSUE", "--presets", Self.presets, "--size", "128x128",
-                                    "-o", output).status == 0)
+        #expect(
+            try Self.dicomserve(
+                "render",
+                Self.ct,
+                "--preset",
+                "SOFT_TISSUE",
+                "--presets",
+                Self.presets,
+                "--size",
+                "128x128",
+                "-o",
+                output
+            ).status == 0
+        )
         let bytes = [UInt8](FileManager.default.contents(atPath: output) ?? Data())
-        var width: UInt32 = 0, height: UInt32 = 0, channels: UInt32 = 0
+        var width: UInt32 = 0
+        var height: UInt32 = 0
+        var channels: UInt32 = 0
         #expect(cimg_jpeg_info(bytes, bytes.count, &width, &height, &channels) == CIMG_OK)
         #expect((width, height, channels) == (128, 128, 1))
         #expect(try Self.dicomserve("render", Self.ct, "--window", "-600,1500,SIGMOID", "--format", "png", "-o", output).status == 0)
@@ -66,14 +83,15 @@ struct CommandLineTests {
 
     @Test func usageErrorsExitTwo() throws {
         let output = Self.temporary(".png")
-        for arguments in [["render", Self.ct, "--window", "40", "-o", output],
-                          ["render", Self.ct, "--window", "40,0", "-o", output],
-                          ["render", Self.ct, "--preset", "nosuch", "--presets", Self.presets, "-o", output],
-                          ["render", Self.ct, "--size", "0x10", "-o", output],
-                          ["render", Self.ct, "--preset", "lung", "--window", "1,2", "-o", output],
-                          ["render", Self.ct, "--format", "gif", "-o", output],
-                          ["render", Self.ct], ["nosuchcommand"]]
-        {
+        for arguments in [
+            ["render", Self.ct, "--window", "40", "-o", output],
+            ["render", Self.ct, "--window", "40,0", "-o", output],
+            ["render", Self.ct, "--preset", "nosuch", "--presets", Self.presets, "-o", output],
+            ["render", Self.ct, "--size", "0x10", "-o", output],
+            ["render", Self.ct, "--preset", "lung", "--window", "1,2", "-o", output],
+            ["render", Self.ct, "--format", "gif", "-o", output],
+            ["render", Self.ct], ["nosuchcommand"],
+        ] {
             let result = try Self.dicomserve(arguments.first!, arguments.dropFirst().map { $0 }[...])
             #expect(result.status == 2, "\(arguments): \(result.error)")
             #expect(!result.error.isEmpty)
@@ -85,9 +103,10 @@ struct CommandLineTests {
         let junk = Self.temporary(".dcm")
         _ = FileManager.default.createFile(atPath: junk, contents: Data("not dicom at all".utf8))
         defer { try? FileManager.default.removeItem(atPath: junk) }
-        for arguments in [["render", junk, "-o", Self.temporary(".png")], ["info", junk], ["info", "/nonexistent.dcm"],
-                          ["render", Self.ct, "--frame", "2", "-o", Self.temporary(".png")]]
-        {
+        for arguments in [
+            ["render", junk, "-o", Self.temporary(".png")], ["info", junk], ["info", "/nonexistent.dcm"],
+            ["render", Self.ct, "--frame", "2", "-o", Self.temporary(".png")],
+        ] {
             let result = try Self.dicomserve(arguments.first!, arguments.dropFirst().map { $0 }[...])
             #expect(result.status == 3, "\(arguments)")
             #expect(result.error.hasPrefix("dicomserve: ") && result.error.filter { $0 == "\n" }.count == 1, "\(result.error)")

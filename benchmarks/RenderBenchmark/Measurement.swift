@@ -17,8 +17,14 @@ struct Measurement {
 
     var medianMicroseconds: Double { Self.microseconds(median) }
 
-    static func run(_ name: String, minimumRuns: Int = 20, minimumTime: Duration = .milliseconds(400), bytes: Int? = nil,
-                    pixels: Int? = nil, _ body: () throws -> Void) rethrows -> Measurement {
+    static func run(
+        _ name: String,
+        minimumRuns: Int = 20,
+        minimumTime: Duration = .milliseconds(400),
+        bytes: Int? = nil,
+        pixels: Int? = nil,
+        _ body: () throws -> Void
+    ) rethrows -> Measurement {
         let clock = ContinuousClock()
         for _ in 0..<3 { try body() }
         var samples: [Duration] = []

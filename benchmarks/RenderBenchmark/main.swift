@@ -8,6 +8,8 @@ struct Arguments {
     var dataDirectory = ".testdata/dicom"
     var outputDirectory = "benchmarks/results"
     var quick = false
+    /// A Python with pydicom, numpy and Pillow: the replaced service's pipeline is measured as the peer.
+    var python: String?
 
     init() {
         var iterator = CommandLine.arguments.dropFirst().makeIterator()
@@ -16,8 +18,9 @@ struct Arguments {
             case "--data": dataDirectory = iterator.next() ?? dataDirectory
             case "--output": outputDirectory = iterator.next() ?? outputDirectory
             case "--quick": quick = true
+            case "--python": python = iterator.next()
             default:
-                FileHandle.standardError.write(Data("usage: RenderBenchmark [--data DIR] [--output DIR] [--quick]\n".utf8))
+                FileHandle.standardError.write(Data("usage: RenderBenchmark [--data DIR] [--output DIR] [--quick] [--python PYTHON]\n".utf8))
                 exit(2)
             }
         }
@@ -52,8 +55,10 @@ func row(_ m: Measurement, note: String = "") -> String {
 @MainActor
 func record(_ subject: String, _ m: Measurement, note: String = "") {
     markdown += row(m, note: note)
-    report.append(["image": subject, "stage": m.name, "median_us": m.medianMicroseconds, "p90_us": Measurement.microseconds(m.p90),
-                   "runs": m.samples.count, "bytes": m.bytes as Any, "pixels": m.pixels as Any])
+    report.append([
+        "image": subject, "stage": m.name, "median_us": m.medianMicroseconds, "p90_us": Measurement.microseconds(m.p90),
+        "runs": m.samples.count, "bytes": m.bytes as Any, "pixels": m.pixels as Any,
+    ])
 }
 
 for subject in subjects {
@@ -78,79 +83,158 @@ for subject in subjects {
     let pixels = frame.format.pixelCount
 
     let pipeline = try FrameRenderer.greyscalePipeline(
-        for: frame, greyscale: FrameAttributes.greyscale(dataSet, frame: 1, isSigned: frame.format.isSigned), request: request)
-    record(subject.label, Measurement.run("modality+VOI: build LUT (\(1 << pipeline.decoder.bitsStored) entries, SIMD)") {
-        blackHole(pipeline.makeLookupTable())
-    })
+        for: frame,
+        greyscale: FrameAttributes.greyscale(dataSet, frame: 1, isSigned: frame.format.isSigned),
+        request: request
+    )
+    record(
+        subject.label,
+        Measurement.run("modality+VOI: build LUT (\(1 << pipeline.decoder.bitsStored) entries, SIMD)") {
+            blackHole(pipeline.makeLookupTable())
+        }
+    )
     let table = pipeline.makeLookupTable()
-    record(subject.label, Measurement.run("modality+VOI: apply LUT", pixels: pixels) {
-        blackHole(GreyscalePipeline.applyLookupTable(table, to: frame, decoder: pipeline.decoder))
-    })
+    record(
+        subject.label,
+        Measurement.run("modality+VOI: apply LUT", pixels: pixels) {
+            blackHole(GreyscalePipeline.applyLookupTable(table, to: frame, decoder: pipeline.decoder))
+        }
+    )
     record(subject.label, Measurement.run("modality+VOI: fused pass (build + apply)", pixels: pixels) { blackHole(pipeline.apply(to: frame)) })
-    record(subject.label, Measurement.run("modality+VOI: scalar reference", minimumRuns: 3, minimumTime: .milliseconds(100), pixels: pixels) {
-        var out = [UInt8](repeating: 0, count: pixels)
-        frame.forEachRawSample { index, raw in out[index] = pipeline.referenceDisplayValue(raw: raw) }
-        blackHole(out)
-    })
+    record(
+        subject.label,
+        Measurement.run("modality+VOI: scalar reference", minimumRuns: 3, minimumTime: .milliseconds(100), pixels: pixels) {
+            var out = [UInt8](repeating: 0, count: pixels)
+            frame.forEachRawSample { index, raw in out[index] = pipeline.referenceDisplayValue(raw: raw) }
+            blackHole(out)
+        }
+    )
 
     let image = try renderer.render(frame, dataSet: dataSet, frame: 1, request: request)
     let thumbnailSize = Viewport(width: 128, height: 128)
     record(subject.label, Measurement.run("resize to fit 128×128 (area average)") { blackHole(AreaAverageResizer.resize(image, to: thumbnailSize)) })
 
     let png = try encoder.encodePNG(image)
-    record(subject.label, try Measurement.run("PNG encode (level 1, RLE, Paeth)", bytes: png.count) { blackHole(try encoder.encodePNG(image)) })
+    record(subject.label, try Measurement.run("PNG encode (default: level 1, RLE, Up)", bytes: png.count) { blackHole(try encoder.encodePNG(image)) })
     if !arguments.quick {
         let defaults = try encoder.encodePNG(image, options: .libpngDefaults)
-        record(subject.label, try Measurement.run("PNG encode, libpng defaults (level 6, adaptive)", minimumRuns: 5, bytes: defaults.count) {
-            blackHole(try encoder.encodePNG(image, options: .libpngDefaults))
-        })
+        record(
+            subject.label,
+            try Measurement.run("PNG encode, libpng defaults (level 6, adaptive)", minimumRuns: 5, bytes: defaults.count) {
+                blackHole(try encoder.encodePNG(image, options: .libpngDefaults))
+            }
+        )
     }
     let jpeg = try encoder.encodeJPEG(image)
     record(subject.label, try Measurement.run("JPEG encode q90 (libturbojpeg)", bytes: jpeg.count) { blackHole(try encoder.encodeJPEG(image)) })
     let base64 = Measurement.run("base64 of the PNG", bytes: png.count) { blackHole(ImageEncoder.base64(png)) }
     record(subject.label, base64, note: String(format: "%.2f GB/s", Double(png.count) / base64.medianMicroseconds / 1e3))
 
-    record(subject.label, try Measurement.run("whole render → PNG (open, decode, VOI, encode)", bytes: png.count) {
-        let file = try DicomFile(path: path)
-        let image = try renderer.render(file, request: request)
-        blackHole(try encoder.encodePNG(image))
-    })
-    record(subject.label, try Measurement.run("whole render → PNG data URL (JSON API payload)") {
-        let file = try DicomFile(path: path)
-        let image = try renderer.render(file, request: request)
-        blackHole(ImageEncoder.dataURL(try encoder.encodePNG(image), mediaType: "image/png"))
-    })
-    record(subject.label, try Measurement.run("whole render → JPEG q90", bytes: jpeg.count) {
-        let file = try DicomFile(path: path)
-        blackHole(try encoder.encodeJPEG(try renderer.render(file, request: request)))
-    })
+    record(
+        subject.label,
+        try Measurement.run("whole render → PNG (open, decode, VOI, encode)", bytes: png.count) {
+            let file = try DicomFile(path: path)
+            let image = try renderer.render(file, request: request)
+            blackHole(try encoder.encodePNG(image))
+        }
+    )
+    record(
+        subject.label,
+        try Measurement.run("whole render → PNG data URL (JSON API payload)") {
+            let file = try DicomFile(path: path)
+            let image = try renderer.render(file, request: request)
+            blackHole(ImageEncoder.dataURL(try encoder.encodePNG(image), mediaType: "image/png"))
+        }
+    )
+    record(
+        subject.label,
+        try Measurement.run("whole render → JPEG q90", bytes: jpeg.count) {
+            let file = try DicomFile(path: path)
+            blackHole(try encoder.encodeJPEG(try renderer.render(file, request: request)))
+        }
+    )
     let thumbnailRequest = RenderRequest(voi: .window(subject.preset), viewport: thumbnailSize)
     let thumbnail = try encoder.encodePNG(try renderer.render(frame, dataSet: dataSet, frame: 1, request: thumbnailRequest))
-    record(subject.label, try Measurement.run("128² thumbnail PNG from the decoded frame (VOI, resize, encode)", bytes: thumbnail.count) {
-        blackHole(try encoder.encodePNG(try renderer.render(frame, dataSet: dataSet, frame: 1, request: thumbnailRequest)))
-    })
-    record(subject.label, try Measurement.run("128² thumbnail PNG from the file", bytes: thumbnail.count) {
-        let file = try DicomFile(path: path)
-        blackHole(try encoder.encodePNG(try renderer.render(file, request: thumbnailRequest)))
-    })
+    record(
+        subject.label,
+        try Measurement.run("128² thumbnail PNG from the decoded frame (VOI, resize, encode)", bytes: thumbnail.count) {
+            blackHole(try encoder.encodePNG(try renderer.render(frame, dataSet: dataSet, frame: 1, request: thumbnailRequest)))
+        }
+    )
+    record(
+        subject.label,
+        try Measurement.run("128² thumbnail PNG from the file", bytes: thumbnail.count) {
+            let file = try DicomFile(path: path)
+            blackHole(try encoder.encodePNG(try renderer.render(file, request: thumbnailRequest)))
+        }
+    )
 
     // The PNG trade-off behind the default: every level/filter/strategy combination worth considering.
-    if !arguments.quick && subject.path.contains("693") {
+    if !arguments.quick {
+        // The full grid on the CT; the candidates on the larger images.
+        let fullGrid = subject.path.contains("693")
         markdown += "\n#### PNG settings, \(subject.label)\n\n| level | filter | strategy | median µs | bytes |\n|---:|---|---|---:|---:|\n"
-        for level in [1, 3, 6, 9] {
-            for filter in [PNGOptions.Filter.none, .sub, .up, .paeth, .adaptive] {
-                for strategy in [PNGOptions.Strategy.default, .rle] where !(level == 9 && strategy == .rle && filter != .paeth) {
+        for level in fullGrid ? [1, 3, 6, 9] : [1] {
+            for filter in fullGrid ? [PNGOptions.Filter.none, .sub, .up, .paeth, .adaptive] : [.up, .paeth, .adaptive] {
+                for strategy in fullGrid ? [PNGOptions.Strategy.default, .rle] : [.rle] where !(level == 9 && strategy == .rle && filter != .paeth) {
                     let options = PNGOptions(compressionLevel: level, filter: filter, strategy: strategy)
                     let bytes = try encoder.encodePNG(image, options: options).count
                     let m = try Measurement.run("png", minimumRuns: 5, minimumTime: .milliseconds(150)) {
                         blackHole(try encoder.encodePNG(image, options: options))
                     }
-                    markdown += String(format: "| %d | %@ | %@ | %.0f | %d |\n", level, filter.rawValue, strategy.rawValue, m.medianMicroseconds, bytes)
-                    report.append(["image": subject.label, "stage": "png-sweep", "level": level, "filter": filter.rawValue,
-                                   "strategy": strategy.rawValue, "median_us": m.medianMicroseconds, "bytes": bytes])
+                    markdown += String(
+                        format: "| %d | %@ | %@ | %.0f | %d |\n",
+                        level,
+                        filter.rawValue,
+                        strategy.rawValue,
+                        m.medianMicroseconds,
+                        bytes
+                    )
+                    report.append([
+                        "image": subject.label, "stage": "png-sweep", "level": level, "filter": filter.rawValue,
+                        "strategy": strategy.rawValue, "median_us": m.medianMicroseconds, "bytes": bytes,
+                    ])
                 }
             }
         }
+    }
+}
+
+// The peer: the Python pipeline this service replaces, on the CT with the lung window, in this same run.
+if let python = arguments.python {
+    let ct = (arguments.dataDirectory as NSString).appendingPathComponent(subjects[0].path)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: python)
+    process.arguments = ["benchmarks/python/pipeline_baseline.py", ct, "-600", "1500"]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    if let peer = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let peerMedian = peer["median_us"] as? Double,
+        let ours = report.first(where: { ($0["stage"] as? String)?.hasPrefix("whole render → PNG data URL") == true })?["median_us"] as? Double
+    {
+        markdown += String(
+            format: """
+
+                ### Peer in the same run: the replaced Python pipeline, CT lung → PNG data URL
+
+                | pipeline | median µs | PNG bytes | dicomserve ÷ peer (time) |
+                |---|---:|---:|---:|
+                | pydicom + numpy + Pillow + base64 | %.0f | %d | |
+                | dicomserve (DCMTK + LUT + libpng + base64) | %.0f | %d | %.3f (%.1f× faster) |
+
+                """,
+            peerMedian,
+            peer["png_bytes"] as? Int ?? 0,
+            ours,
+            try encoder.encodePNG(try renderer.render(DicomFile(path: ct), request: RenderRequest(voi: .window(lung)))).count,
+            ours / peerMedian,
+            peerMedian / ours
+        )
+        report.append(["image": subjects[0].label, "stage": "peer: python pipeline", "median_us": peerMedian])
+    } else {
+        markdown += "\n(peer measurement failed: \(String(decoding: data, as: UTF8.self)))\n"
     }
 }
 
@@ -163,6 +247,9 @@ if let cpu = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
 let stamp = ISO8601DateFormatter().string(from: Date())
 print("# Rendering core micro benchmarks\n\n\(stamp), \(machine), one core, release build\n" + markdown)
 try FileManager.default.createDirectory(atPath: arguments.outputDirectory, withIntermediateDirectories: true)
-let json = try JSONSerialization.data(withJSONObject: ["date": stamp, "machine": machine, "results": report], options: [.prettyPrinted, .sortedKeys])
+let json = try JSONSerialization.data(
+    withJSONObject: ["date": stamp, "machine": machine, "results": report],
+    options: [.prettyPrinted, .sortedKeys]
+)
 let host = ProcessInfo.processInfo.hostName
 try json.write(to: URL(fileURLWithPath: "\(arguments.outputDirectory)/micro-\(stamp.prefix(10))-\(host).json"))
