@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-/// DCMTK ships no pkg-config file, so its libraries are named here (see shared build notes).
+/// Debian's dcmtk.pc requires libsndfile's and links every DCMTK library, so the few we use are named here.
 let dcmtkLibraries: [LinkerSetting] = [
     "dcmjpls", "dcmjpeg", "dcmdata", "ijg8", "ijg12", "ijg16", "dcmtkcharls", "oflog", "ofstd",
 ].map { .linkedLibrary($0) }
@@ -33,12 +33,16 @@ let package = Package(
             name: "CDCMTK",
             dependencies: ["COpenJPEG"],
             cxxSettings: [.unsafeFlags(["-fexceptions"])],
-            linkerSettings: dcmtkLibraries + [.linkedLibrary("z")]
+            linkerSettings: dcmtkLibraries
         ),
-        .target(
-            name: "CImageCodecs",
-            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("turbojpeg"), .linkedLibrary("z")]
+        .systemLibrary(name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "CTurboJPEG",
+            path: "Sources/CTurboJPEG",
+            pkgConfig: "libturbojpeg",
+            providers: [.apt(["libturbojpeg0-dev"])]
         ),
+        .target(name: "CImageCodecs", dependencies: ["CLibPNG", "CTurboJPEG"]),
 
         // Core: pure computation, standard library only.
         .target(name: "DicomImaging", swiftSettings: swiftSettings),
