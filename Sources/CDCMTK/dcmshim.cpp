@@ -8,7 +8,6 @@
 #include "dcmtk/dcmdata/dcpixel.h"
 #include "dcmtk/dcmdata/dcpixseq.h"
 #include "dcmtk/dcmdata/dcpxitem.h"
-#include "dcmtk/dcmdata/dcrledrg.h"
 #include "dcmtk/dcmdata/dcsequen.h"
 #include "dcmtk/dcmdata/dcuid.h"
 #include "dcmtk/dcmdata/dcxfer.h"
@@ -38,7 +37,7 @@ static void registerCodecsOnce() {
         // Colour conversion follows the photometric interpretation, as viewers expect.
         DJDecoderRegistration::registerCodecs(EDC_photometricInterpretation);
         DJLSDecoderRegistration::registerCodecs();
-        DcmRLEDecoderRegistration::registerCodecs();
+        // RLE is decoded by the shim itself (dcmshim_rle.cpp), never by DcmRLEDecoder.
     });
 }
 

@@ -32,6 +32,9 @@ std::vector<uint8_t> encapsulatedFrame(DcmItem &dataset, const dcmshim_limits &l
 void decodeJPEG2000(const std::vector<uint8_t> &codestream, dcmshim_frame_info &info, uint8_t *buffer,
                     size_t capacity);
 
+/// Decodes one RLE Lossless frame (all its fragments, concatenated) into `buffer`, colour-by-pixel.
+void decodeRLE(const std::vector<uint8_t> &frame, dcmshim_frame_info &info, uint8_t *buffer, size_t capacity);
+
 }  // namespace dcmshim
 
 #endif

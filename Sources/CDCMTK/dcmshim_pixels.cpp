@@ -20,6 +20,7 @@ namespace {
 
 const char *const kJPEG2000Lossless = "1.2.840.10008.1.2.4.90";
 const char *const kJPEG2000 = "1.2.840.10008.1.2.4.91";
+const char *const kRLELossless = "1.2.840.10008.1.2.5";
 
 std::string tagName(const DcmTagKey &key) {
     char text[16];
@@ -318,6 +319,11 @@ dcmshim_frame_info decodeFrame(DcmItem &dataset, const dcmshim_limits &limits, c
         return info;
     }
 
+    if (transferSyntax == kRLELossless) {
+        decodeRLE(frameFragments(dataset, info.number_of_frames, frameIndex), info, buffer, capacity);
+        return info;
+    }
+
     if (info.is_encapsulated && (transferSyntax == kJPEG2000Lossless || transferSyntax == kJPEG2000)) {
         std::vector<uint8_t> codestream = frameFragments(dataset, info.number_of_frames, frameIndex);
         decodeJPEG2000(codestream, info, buffer, capacity);
@@ -333,7 +339,6 @@ dcmshim_frame_info decodeFrame(DcmItem &dataset, const dcmshim_limits &limits, c
         static const char *const supported[] = {
             "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.57",
             "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81",
-            "1.2.840.10008.1.2.5",
         };
         bool known = false;
         for (const char *uid : supported) known = known || transferSyntax == uid;

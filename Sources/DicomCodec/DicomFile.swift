@@ -72,9 +72,9 @@ public final class DicomFile {
         guard number >= 1 && number <= info.numberOfFrames else {
             throw .failure(.frameOutOfRange, "frame \(number) requested, the object has \(info.numberOfFrames)")
         }
-        // Codecs may return more than the native size (YBR_FULL_422 → RGB); allocate for the larger.
-        let samples = info.rows * info.columns * max(info.samplesPerPixel, 2)
-        let capacity = max(Int(info.frameBytes), info.bitsAllocated == 1 ? 0 : samples * info.bitsAllocated / 8) + 1
+        // frameBytes already counts what codecs return (e.g. full RGB for JPEG YBR_FULL_422); DCMTK
+        // wants an even buffer.
+        let capacity = Int(info.frameBytes) + 1
         var decoded = dcmshim_frame_info()
         var failure: (dcmshim_status, String)?
         var bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in

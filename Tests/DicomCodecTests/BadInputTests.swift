@@ -165,6 +165,23 @@ struct BadInputTests {
         #expect(kind == nil || kind == .decodeFailed, "got \(String(describing: kind))")
     }
 
+    /// Found by the mutation fuzzer: an RLE header whose third segment offset points 16 MB past the
+    /// fragment. DCMTK 3.6.7's RLE decoder read out of bounds and crashed; ours refuses it.
+    @Test func rleSegmentOffsetPastTheFragment() {
+        let path = TestData.repositoryRoot.appendingPathComponent("Tests/Fixtures/rle_segment_offset_past_fragment.dcm").path
+        withFile(TestData.bytes(path)) { path in
+            do {
+                _ = try DicomFile(path: path).decodeFrame(2)
+                Issue.record("frame 2 decoded")
+            } catch let error as DicomError {
+                #expect(error.kind == .decodeFailed)
+                #expect(error.message.contains("invalid offset"))
+            } catch {
+                Issue.record("untyped error \(error)")
+            }
+        }
+    }
+
     @Test func pydicomsBrokenSamples() {
         // pydicom's own broken samples.
         for (name, kinds) in [
