@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PREFIX ?= /usr/local
 
-.PHONY: bootstrap test-data build release test bench-micro clean
+.PHONY: bootstrap test-data build release run test bench-micro clean
 
 bootstrap:
 	scripts/bootstrap
@@ -15,6 +15,12 @@ build: bootstrap
 
 release: bootstrap
 	$(SWIFT) build -c release
+
+## Serves demo studies on 127.0.0.1:8080 once the HTTP service exists (the next issue).
+run: build
+	@echo "make run arrives with the HTTP service. Until then, render a file:"
+	@echo "  .build/debug/dicomserve render FILE.dcm --preset lung -o out.png"
+	@exit 1
 
 ## Installs packages, fetches the test corpus and references, builds and runs every test.
 test: test-data

@@ -202,11 +202,13 @@ for subject in subjects {
 
 // Decoders: the same 512² CT in every codec (made by scripts/fetch-test-data with DCMTK's encoders,
 // and pydicom-data's own JPEG 2000 files).
-markdown += "\n### Decoders, the 512² CT (693_UNCR) in each transfer syntax\n\n| stage | median µs | p90 µs | runs | note |\n|---|---:|---:|---:|---|\n"
-for (name, file) in [("uncompressed (explicit VR LE)", "pydicom-data/693_UNCR.dcm"), ("RLE lossless (shim)", "dcmtk-made/ct_rle.dcm"),
-                     ("JPEG lossless SV1 (DCMTK)", "dcmtk-made/ct_jpeg_lossless_sv1.dcm"), ("JPEG-LS lossless (DCMTK/CharLS)", "dcmtk-made/ct_jpegls.dcm"),
-                     ("JPEG 2000 lossless (OpenJPEG)", "pydicom-data/693_J2KR.dcm"), ("JPEG 2000 lossy (OpenJPEG)", "pydicom/693_J2KI.dcm")]
-{
+markdown +=
+    "\n### Decoders, the 512² CT (693_UNCR) in each transfer syntax\n\n| stage | median µs | p90 µs | runs | note |\n|---|---:|---:|---:|---|\n"
+for (name, file) in [
+    ("uncompressed (explicit VR LE)", "pydicom-data/693_UNCR.dcm"), ("RLE lossless (shim)", "dcmtk-made/ct_rle.dcm"),
+    ("JPEG lossless SV1 (DCMTK)", "dcmtk-made/ct_jpeg_lossless_sv1.dcm"), ("JPEG-LS lossless (DCMTK/CharLS)", "dcmtk-made/ct_jpegls.dcm"),
+    ("JPEG 2000 lossless (OpenJPEG)", "pydicom-data/693_J2KR.dcm"), ("JPEG 2000 lossy (OpenJPEG)", "pydicom/693_J2KI.dcm"),
+] {
     let path = (arguments.dataDirectory as NSString).appendingPathComponent(file)
     guard FileManager.default.fileExists(atPath: path) else { continue }
     let file = try DicomFile(path: path)

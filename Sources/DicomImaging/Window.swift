@@ -1,0 +1,33 @@
+/// The VOI LUT Function (0028,1056) that shapes a window (PS3.3 C.11.2.1.2–3).
+public enum VOIFunction: String, Sendable, Equatable, CaseIterable, Codable {
+    case linear = "LINEAR"
+    case linearExact = "LINEAR_EXACT"
+    case sigmoid = "SIGMOID"
+
+    /// Parses a function name as files and query strings spell it (case-insensitive).
+    public init?(name: String) {
+        self.init(rawValue: name.trimmingSpaces().uppercased())
+    }
+}
+
+/// A window: Window Center (0028,1050), Window Width (0028,1051) and its function.
+public struct Window: Sendable, Equatable, Hashable, CustomStringConvertible {
+    public var center: Double
+    public var width: Double
+    public var function: VOIFunction
+
+    public init(center: Double, width: Double, function: VOIFunction = .linear) {
+        self.center = center
+        self.width = width
+        self.function = function
+    }
+
+    /// LINEAR needs a width of at least 1; the others any positive width (PS3.3 C.11.2.1.2).
+    public var isValid: Bool {
+        center.isFinite && width.isFinite && (function == .linear ? width >= 1 : width > 0)
+    }
+
+    public var description: String {
+        function == .linear ? "\(center.compact),\(width.compact)" : "\(center.compact),\(width.compact),\(function.rawValue)"
+    }
+}
