@@ -40,7 +40,8 @@ public struct AcceptHeader: Sendable, Equatable {
     /// specific matching range (PS3.18 8.7.5 / RFC 9110), then the server's order. Nil means 406.
     /// `accepts` may refine matching (e.g. multipart `type=` checks); it defaults to essence matching.
     public func negotiate(
-        _ offers: [MediaType], accepts: (AcceptedMediaRange, MediaType) -> Bool = { $0.range.matches($1) }
+        _ offers: [MediaType],
+        accepts: (AcceptedMediaRange, MediaType) -> Bool = { $0.range.matches($1) }
     ) -> MediaType? {
         var best: (offer: MediaType, quality: Double, specificity: Int, order: Int)?
         for (order, offer) in offers.enumerated() {

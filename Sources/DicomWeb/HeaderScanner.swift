@@ -59,7 +59,8 @@ struct HeaderScanner {
     mutating func quotedString() -> String? {
         skipWhitespace()
         guard position < scalars.count, scalars[position] == "\"" else { return nil }
-        var index = position + 1, text = ""
+        var index = position + 1
+        var text = ""
         while index < scalars.count {
             let scalar = scalars[index]
             if scalar == "\"" {

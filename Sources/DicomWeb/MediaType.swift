@@ -75,7 +75,8 @@ public struct MediaType: Sendable, Equatable, Hashable, CustomStringConvertible 
 extension String {
     func replacingAll(_ target: String, with replacement: String) -> String {
         guard !target.isEmpty else { return self }
-        var result = "", rest = Substring(self)
+        var result = ""
+        var rest = Substring(self)
         while let range = rest.range(of: target) {
             result += rest[..<range.lowerBound] + replacement
             rest = rest[range.upperBound...]

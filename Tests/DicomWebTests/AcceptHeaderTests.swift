@@ -53,7 +53,9 @@ struct AcceptHeaderTests {
     /// What OHIF / Cornerstone send for frames: a multipart range whose part type and transfer syntax
     /// are parameters. Matching multipart offers is the caller's rule; here it checks `type=`.
     @Test func multipartRangesCarryPartTypeAndTransferSyntax() {
-        let header = AcceptHeader(#"multipart/related; type="application/octet-stream"; transfer-syntax=*, multipart/related; type=application/dicom; q=0.5"#)
+        let header = AcceptHeader(
+            #"multipart/related; type="application/octet-stream"; transfer-syntax=*, multipart/related; type=application/dicom; q=0.5"#
+        )
         #expect(header.ranges.count == 2)
         #expect(header.ranges[0].range.parameter("transfer-syntax") == "*")
         #expect(header.ranges[1].quality == 0.5)

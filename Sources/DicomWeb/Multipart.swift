@@ -1,0 +1,159 @@
+/// One body part of a multipart/related message (RFC 2387, PS3.18 8.6.1.2).
+public struct MultipartPart: Sendable, Equatable {
+    /// Header fields in order, names as written (compare case-insensitively with `header(_:)`).
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    public init(headers: [(name: String, value: String)], body: [UInt8]) {
+        self.headers = headers
+        self.body = body
+    }
+
+    public init(contentType: MediaType, body: [UInt8], location: String? = nil) {
+        var headers = [(name: "Content-Type", value: contentType.description)]
+        if let location { headers.append((name: "Content-Location", value: location)) }
+        self.init(headers: headers, body: body)
+    }
+
+    public func header(_ name: String) -> String? {
+        let key = name.lowercased()
+        return headers.first { $0.name.lowercased() == key }?.value
+    }
+
+    public var contentType: MediaType? { header("Content-Type").flatMap(MediaType.init(parsing:)) }
+
+    public static func == (lhs: MultipartPart, rhs: MultipartPart) -> Bool {
+        lhs.body == rhs.body && lhs.headers.count == rhs.headers.count
+            && zip(lhs.headers, rhs.headers).allSatisfy { $0.name == $1.name && $0.value == $1.value }
+    }
+}
+
+/// Why a multipart body could not be read.
+public enum MultipartError: Error, Sendable, Equatable, CustomStringConvertible {
+    case missingBoundary
+    case invalidBoundary(String)
+    case noOpeningBoundary
+    case unterminated
+    case malformedPartHeaders(part: Int)
+    case tooManyParts(limit: Int)
+
+    public var description: String {
+        switch self {
+        case .missingBoundary: "the multipart Content-Type has no boundary parameter"
+        case .invalidBoundary(let boundary): "invalid multipart boundary \"\(boundary)\" (1–70 characters, RFC 2046)"
+        case .noOpeningBoundary: "the body does not start with its multipart boundary"
+        case .unterminated: "the multipart body ends before its closing boundary"
+        case .malformedPartHeaders(let part): "the headers of part \(part) are malformed"
+        case .tooManyParts(let limit): "more than \(limit) parts"
+        }
+    }
+}
+
+/// Writes and reads multipart/related bodies.
+public enum Multipart {
+    /// Serialises parts with CRLF line breaks and a closing delimiter.
+    public static func write(_ parts: [MultipartPart], boundary: String) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(parts.reduce(0) { $0 + $1.body.count + 128 })
+        for part in parts {
+            output += Array("--\(boundary)\r\n".utf8)
+            for header in part.headers { output += Array("\(header.name): \(header.value)\r\n".utf8) }
+            output += Array("\r\n".utf8)
+            output += part.body
+            output += Array("\r\n".utf8)
+        }
+        output += Array("--\(boundary)--\r\n".utf8)
+        return output
+    }
+
+    /// A boundary that cannot occur by chance in binary DICOM data: 32 random hex digits.
+    public static func makeBoundary<G: RandomNumberGenerator>(using generator: inout G) -> String {
+        "dicomserve-" + (0..<2).map { _ in String(UInt64.random(in: .min ... .max, using: &generator), radix: 16) }.joined()
+    }
+
+    public static func makeBoundary() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return makeBoundary(using: &generator)
+    }
+
+    /// The boundary of a multipart Content-Type.
+    public static func boundary(of contentType: MediaType) throws(MultipartError) -> String {
+        guard let boundary = contentType.parameter("boundary") else { throw .missingBoundary }
+        guard (1...70).contains(boundary.count), !boundary.hasSuffix(" ") else { throw .invalidBoundary(boundary) }
+        return boundary
+    }
+
+    /// Parses a body (RFC 2046 §5.1.1): preamble and epilogue ignored, transport padding after each
+    /// delimiter allowed, bare LF line breaks tolerated.
+    public static func read(_ body: [UInt8], boundary: String, maximumParts: Int = 10_000) throws(MultipartError) -> [MultipartPart] {
+        let delimiter = Array("--\(boundary)".utf8)
+        guard var position = find(delimiter, in: body, from: 0, atLineStart: true) else { throw .noOpeningBoundary }
+        var parts: [MultipartPart] = []
+        while true {
+            position += delimiter.count
+            // "--" right after the delimiter closes the body.
+            if position + 1 < body.count, body[position] == UInt8(ascii: "-"), body[position + 1] == UInt8(ascii: "-") { return parts }
+            // Transport padding, then the line break.
+            while position < body.count, body[position] == UInt8(ascii: " ") || body[position] == UInt8(ascii: "\t") { position += 1 }
+            guard let lineEnd = lineBreakEnd(body, at: position) else { throw .unterminated }
+            position = lineEnd
+            guard let next = find(delimiter, in: body, from: position, atLineStart: true) else { throw .unterminated }
+            // The part ends before the line break that precedes the next delimiter.
+            var end = next
+            if end > position, body[end - 1] == UInt8(ascii: "\n") { end -= 1 }
+            if end > position, body[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+            guard parts.count < maximumParts else { throw .tooManyParts(limit: maximumParts) }
+            parts.append(try part(body[position..<max(position, end)], number: parts.count + 1))
+            position = next
+        }
+    }
+
+    static func part(_ bytes: ArraySlice<UInt8>, number: Int) throws(MultipartError) -> MultipartPart {
+        var headers: [(name: String, value: String)] = []
+        var position = bytes.startIndex
+        while true {
+            // An empty line ends the headers.
+            if let end = lineBreakEnd(bytes, at: position) {
+                return MultipartPart(headers: headers, body: Array(bytes[end...]))
+            }
+            guard let newline = bytes[position...].firstIndex(of: UInt8(ascii: "\n")) else {
+                // No body separator: a part with headers only is malformed; one with neither is empty.
+                if headers.isEmpty && position == bytes.endIndex { return MultipartPart(headers: [], body: []) }
+                throw .malformedPartHeaders(part: number)
+            }
+            var lineEnd = newline
+            if lineEnd > position, bytes[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
+            let line = String(decoding: bytes[position..<lineEnd], as: UTF8.self)
+            guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else { throw .malformedPartHeaders(part: number) }
+            headers.append((String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingCharacters(in: " ")))
+            position = newline + 1
+            guard headers.count <= 64 else { throw .malformedPartHeaders(part: number) }
+        }
+    }
+
+    /// The index after a CRLF or LF at `index`, or nil.
+    static func lineBreakEnd<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes, at index: Int) -> Int? where Bytes.Index == Int {
+        if index + 1 < bytes.endIndex, bytes[index] == UInt8(ascii: "\r"), bytes[index + 1] == UInt8(ascii: "\n") { return index + 2 }
+        if index < bytes.endIndex, bytes[index] == UInt8(ascii: "\n") { return index + 1 }
+        return nil
+    }
+
+    /// The next occurrence of `pattern` that starts a line (at `from` == 0 or after an LF).
+    static func find(_ pattern: [UInt8], in bytes: [UInt8], from start: Int, atLineStart: Bool) -> Int? {
+        guard let first = pattern.first, bytes.count >= pattern.count else { return nil }
+        var index = start
+        let last = bytes.count - pattern.count
+        while index <= last {
+            if bytes[index] == first && (!atLineStart || index == 0 || bytes[index - 1] == UInt8(ascii: "\n")) {
+                var matched = true
+                for offset in 1..<pattern.count where bytes[index + offset] != pattern[offset] {
+                    matched = false
+                    break
+                }
+                if matched { return index }
+            }
+            index += 1
+        }
+        return nil
+    }
+}
