@@ -19,7 +19,8 @@ let package = Package(
         .library(name: "DicomCodec", targets: ["DicomCodec"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C shims: small C APIs in the libspng shape (limits in, codes out, caller-owned buffers).
@@ -55,6 +56,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Storage: the SQLite catalog.
+        .target(
+            name: "DicomCatalog",
+            dependencies: ["DicomCodec", "DicomWeb", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+
         .executableTarget(
             name: "dicomserve",
             dependencies: [
@@ -75,6 +83,7 @@ let package = Package(
         .testTarget(name: "CImageCodecsTests", dependencies: ["CImageCodecs"]),
         .testTarget(name: "CDCMTKTests", dependencies: ["CDCMTK"]),
         .testTarget(name: "DicomCodecTests", dependencies: ["DicomCodec", "DicomImaging"]),
+        .testTarget(name: "DicomCatalogTests", dependencies: ["DicomCatalog", "DicomCodec", "DicomWeb"]),
         .testTarget(name: "dicomserveTests", dependencies: ["dicomserve", "CImageCodecs"]),
     ],
     swiftLanguageModes: [.v6],

@@ -1,0 +1,276 @@
+import DicomWeb
+import Foundation
+import GRDB
+
+/// The SQLite catalog (WAL mode): patients → studies → series → instances, the ingestion log and the
+/// access audit. Safe to share between tasks; reads run concurrently with a writer.
+public final class Catalog: Sendable {
+    private let database: DatabasePool
+
+    /// What indexing an instance did.
+    public enum IndexOutcome: Sendable, Equatable {
+        case inserted
+        /// The same SOP Instance UID was already catalogued with this file.
+        case unchanged
+        /// The SOP Instance UID was catalogued with another file, now replaced; caches must drop it.
+        case replaced(previousFilePath: String)
+    }
+
+    /// Opens (creating and migrating as needed) the catalog at `path`. GRDB's pool uses WAL mode.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(5)
+        database = try DatabasePool(path: path, configuration: configuration)
+        try CatalogSchema.migrator.migrate(database)
+    }
+
+    // MARK: Indexing
+
+    /// Records an instance and its patient, study and series in one transaction.
+    @discardableResult
+    public func index(_ instance: IndexedInstance) throws -> IndexOutcome {
+        try database.write { db in
+            let previous = try String.fetchOne(
+                db,
+                sql: "SELECT filePath FROM instance WHERE sopInstanceUID = ?",
+                arguments: [instance.sopInstanceUID]
+            )
+            try db.execute(
+                sql: """
+                    INSERT INTO patient (patientID, patientName, birthDate, sex) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (patientID, patientName) DO UPDATE SET birthDate = coalesce(excluded.birthDate, birthDate),
+                        sex = coalesce(excluded.sex, sex)
+                    """,
+                arguments: [instance.patientID, instance.patientName, instance.patientBirthDate, instance.patientSex]
+            )
+            let patient = try Int64.fetchOne(
+                db,
+                sql: "SELECT id FROM patient WHERE patientID = ? AND patientName = ?",
+                arguments: [instance.patientID, instance.patientName]
+            )
+            try db.execute(
+                sql: """
+                    INSERT INTO study (studyInstanceUID, patientId, studyDate, studyTime, accessionNumber, studyDescription,
+                        studyID, referringPhysicianName) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (studyInstanceUID) DO UPDATE SET patientId = excluded.patientId,
+                        studyDate = excluded.studyDate, studyTime = excluded.studyTime, accessionNumber = excluded.accessionNumber,
+                        studyDescription = excluded.studyDescription, studyID = excluded.studyID,
+                        referringPhysicianName = excluded.referringPhysicianName
+                    """,
+                arguments: [
+                    instance.studyInstanceUID, patient, instance.studyDate, instance.studyTime, instance.accessionNumber,
+                    instance.studyDescription, instance.studyID, instance.referringPhysicianName,
+                ]
+            )
+            try db.execute(
+                sql: """
+                    INSERT INTO series (seriesInstanceUID, studyInstanceUID, modality, seriesNumber, seriesDescription, seriesDate,
+                        bodyPartExamined) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (seriesInstanceUID) DO UPDATE SET studyInstanceUID = excluded.studyInstanceUID,
+                        modality = excluded.modality, seriesNumber = excluded.seriesNumber,
+                        seriesDescription = excluded.seriesDescription, seriesDate = excluded.seriesDate,
+                        bodyPartExamined = excluded.bodyPartExamined
+                    """,
+                arguments: [
+                    instance.seriesInstanceUID, instance.studyInstanceUID, instance.modality, instance.seriesNumber,
+                    instance.seriesDescription, instance.seriesDate, instance.bodyPartExamined,
+                ]
+            )
+            func multiValue(_ values: [Double]) -> String? {
+                values.isEmpty ? nil : values.map { String($0) }.joined(separator: "\\")
+            }
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO instance (sopInstanceUID, seriesInstanceUID, sopClassUID, instanceNumber, rows, columns,
+                        numberOfFrames, bitsAllocated, bitsStored, pixelRepresentation, samplesPerPixel, photometricInterpretation,
+                        transferSyntaxUID, imagePositionPatient, imageOrientationPatient, sliceLocation, windowCenter, windowWidth,
+                        rescaleSlope, rescaleIntercept, filePath, fileSize, storedAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    instance.sopInstanceUID, instance.seriesInstanceUID, instance.sopClassUID, instance.instanceNumber,
+                    instance.rows, instance.columns, instance.numberOfFrames, instance.bitsAllocated, instance.bitsStored,
+                    instance.pixelRepresentation, instance.samplesPerPixel, instance.photometricInterpretation,
+                    instance.transferSyntaxUID, multiValue(instance.imagePositionPatient),
+                    multiValue(instance.imageOrientationPatient), instance.sliceLocation, multiValue(instance.windowCenter),
+                    multiValue(instance.windowWidth), instance.rescaleSlope, instance.rescaleIntercept, instance.filePath,
+                    instance.fileSize, Date(),
+                ]
+            )
+            guard let previous else { return .inserted }
+            return previous == instance.filePath ? .unchanged : .replaced(previousFilePath: previous)
+        }
+    }
+
+    // MARK: Queries
+
+    /// Studies matching a QIDO-RS query, newest first, with the total before limit/offset.
+    public func studies(matching query: QIDOQuery) throws -> (rows: [StudyRow], total: Int) {
+        var conditions: [String] = []
+        var arguments: [(any DatabaseValueConvertible)?] = []
+        for filter in query.filters {
+            let column: String
+            switch filter.attribute.keyword {
+            case "ModalitiesInStudy":
+                var inner: [String] = []
+                var innerArguments: [(any DatabaseValueConvertible)?] = []
+                SQLMatch.append(filter.match, column: "s2.modality", vr: "CS", fuzzy: false, to: &inner, &innerArguments)
+                if !inner.isEmpty {
+                    conditions.append(
+                        "EXISTS (SELECT 1 FROM series s2 WHERE s2.studyInstanceUID = study.studyInstanceUID AND \(inner.joined(separator: " AND ")))"
+                    )
+                    arguments += innerArguments
+                }
+                continue
+            case "PatientName": column = "patient.patientName"
+            case "PatientID": column = "patient.patientID"
+            case "PatientBirthDate": column = "patient.birthDate"
+            case "PatientSex": column = "patient.sex"
+            case "StudyDate", "StudyTime", "AccessionNumber", "StudyDescription", "StudyInstanceUID", "StudyID", "ReferringPhysicianName":
+                column = "study." + Self.lowerFirst(filter.attribute.keyword)
+            default:
+                continue  // not a study-level key: ignored, as PS3.18 allows for unsupported keys
+            }
+            SQLMatch.append(filter.match, column: column, vr: filter.attribute.vr, fuzzy: query.fuzzyMatching, to: &conditions, &arguments)
+        }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let from = "FROM study JOIN patient ON patient.id = study.patientId \(whereClause)"
+        return try database.read { db in
+            let total = try Int.fetchOne(db, sql: "SELECT count(*) \(from)", arguments: StatementArguments(arguments)) ?? 0
+            let rows = try StudyRow.fetchAll(
+                db,
+                sql: """
+                    SELECT study.studyInstanceUID, patient.patientID, patient.patientName, patient.birthDate AS patientBirthDate,
+                        patient.sex AS patientSex, study.studyDate, study.studyTime, study.accessionNumber, study.studyDescription,
+                        study.studyID, study.referringPhysicianName,
+                        (SELECT group_concat(modality, '\\') FROM (SELECT DISTINCT modality FROM series
+                            WHERE series.studyInstanceUID = study.studyInstanceUID AND modality IS NOT NULL ORDER BY modality))
+                            AS modalitiesInStudy,
+                        (SELECT count(*) FROM series WHERE series.studyInstanceUID = study.studyInstanceUID) AS numberOfSeries,
+                        (SELECT count(*) FROM instance JOIN series ON series.seriesInstanceUID = instance.seriesInstanceUID
+                            WHERE series.studyInstanceUID = study.studyInstanceUID) AS numberOfInstances
+                    \(from)
+                    ORDER BY study.studyDate DESC, study.studyTime DESC, study.studyInstanceUID
+                    LIMIT ? OFFSET ?
+                    """,
+                arguments: StatementArguments(arguments + [query.limit ?? -1, query.offset])
+            )
+            return (rows, total)
+        }
+    }
+
+    /// Series of a study (or of any study when nil) matching a query, by series number.
+    public func series(inStudy study: String?, matching query: QIDOQuery = QIDOQuery()) throws -> [SeriesRow] {
+        var conditions: [String] = []
+        var arguments: [(any DatabaseValueConvertible)?] = []
+        if let study {
+            conditions.append("series.studyInstanceUID = ?")
+            arguments.append(study)
+        }
+        for filter in query.filters {
+            let column: String
+            switch filter.attribute.keyword {
+            case "Modality", "SeriesInstanceUID", "SeriesNumber", "SeriesDescription", "SeriesDate":
+                column = "series." + Self.lowerFirst(filter.attribute.keyword)
+            case "StudyInstanceUID": column = "series.studyInstanceUID"
+            default: continue
+            }
+            SQLMatch.append(filter.match, column: column, vr: filter.attribute.vr, fuzzy: query.fuzzyMatching, to: &conditions, &arguments)
+        }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        return try database.read { db in
+            try SeriesRow.fetchAll(
+                db,
+                sql: """
+                    SELECT series.seriesInstanceUID, series.studyInstanceUID, series.modality, series.seriesNumber,
+                        series.seriesDescription, series.seriesDate, series.bodyPartExamined,
+                        (SELECT count(*) FROM instance WHERE instance.seriesInstanceUID = series.seriesInstanceUID) AS numberOfInstances
+                    FROM series \(whereClause)
+                    ORDER BY series.seriesNumber IS NULL, series.seriesNumber, series.seriesInstanceUID
+                    LIMIT ? OFFSET ?
+                    """,
+                arguments: StatementArguments(arguments + [query.limit ?? -1, query.offset])
+            )
+        }
+    }
+
+    /// Instances of a series (or of any series when nil) matching a query, in slice order: instance
+    /// number, then slice location, then UID.
+    public func instances(inSeries series: String?, matching query: QIDOQuery = QIDOQuery()) throws -> [InstanceRow] {
+        var conditions: [String] = []
+        var arguments: [(any DatabaseValueConvertible)?] = []
+        if let series {
+            conditions.append("instance.seriesInstanceUID = ?")
+            arguments.append(series)
+        }
+        for filter in query.filters {
+            let column: String
+            switch filter.attribute.keyword {
+            case "SOPInstanceUID", "SOPClassUID", "InstanceNumber", "SeriesInstanceUID", "Rows", "Columns", "NumberOfFrames":
+                column = "instance." + Self.lowerFirst(filter.attribute.keyword)
+            case "StudyInstanceUID": column = "series.studyInstanceUID"
+            case "Modality": column = "series.modality"
+            default: continue
+            }
+            SQLMatch.append(filter.match, column: column, vr: filter.attribute.vr, fuzzy: query.fuzzyMatching, to: &conditions, &arguments)
+        }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        return try database.read { db in
+            try InstanceRow.fetchAll(
+                db,
+                sql: """
+                    SELECT instance.*, series.studyInstanceUID FROM instance
+                    JOIN series ON series.seriesInstanceUID = instance.seriesInstanceUID \(whereClause)
+                    ORDER BY instance.instanceNumber IS NULL, instance.instanceNumber, instance.sliceLocation, instance.sopInstanceUID
+                    LIMIT ? OFFSET ?
+                    """,
+                arguments: StatementArguments(arguments + [query.limit ?? -1, query.offset])
+            )
+        }
+    }
+
+    /// One instance by SOP Instance UID.
+    public func instance(_ sopInstanceUID: String) throws -> InstanceRow? {
+        try database.read { db in
+            try InstanceRow.fetchOne(
+                db,
+                sql: """
+                    SELECT instance.*, series.studyInstanceUID FROM instance
+                    JOIN series ON series.seriesInstanceUID = instance.seriesInstanceUID WHERE sopInstanceUID = ?
+                    """,
+                arguments: [sopInstanceUID]
+            )
+        }
+    }
+
+    // MARK: Logs
+
+    public func logIngestion(source: String, outcome: String, reason: String? = nil, sopInstanceUID: String? = nil) throws {
+        try database.write { db in
+            try IngestionRow(id: nil, time: Date(), source: source, outcome: outcome, reason: reason, sopInstanceUID: sopInstanceUID)
+                .insert(db)
+        }
+    }
+
+    /// The newest ingestion log lines first.
+    public func ingestions(limit: Int = 100, offset: Int = 0) throws -> [IngestionRow] {
+        try database.read { db in
+            try IngestionRow.order(Column("id").desc).limit(limit, offset: offset).fetchAll(db)
+        }
+    }
+
+    public func logAccess(_ row: AuditRow) throws {
+        try database.write { db in try row.insert(db) }
+    }
+
+    public func audit(limit: Int = 100, offset: Int = 0) throws -> [AuditRow] {
+        try database.read { db in try AuditRow.order(Column("id").desc).limit(limit, offset: offset).fetchAll(db) }
+    }
+
+    static func lowerFirst(_ keyword: String) -> String {
+        // SOPInstanceUID → sopInstanceUID, StudyDate → studyDate (the column names).
+        if keyword.hasPrefix("SOP") { return "sop" + keyword.dropFirst(3) }
+        return keyword.prefix(1).lowercased() + keyword.dropFirst()
+    }
+}

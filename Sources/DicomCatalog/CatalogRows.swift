@@ -1,0 +1,108 @@
+import Foundation
+import GRDB
+
+/// A study as queries return it: its attributes, its patient's, and counts over its series.
+public struct StudyRow: Sendable, Equatable, Decodable, FetchableRecord {
+    public var studyInstanceUID: String
+    public var patientID: String
+    public var patientName: String
+    public var patientBirthDate: String?
+    public var patientSex: String?
+    public var studyDate: String?
+    public var studyTime: String?
+    public var accessionNumber: String?
+    public var studyDescription: String?
+    public var studyID: String?
+    public var referringPhysicianName: String?
+    /// Distinct modalities of its series, backslash-separated as in DICOM.
+    public var modalitiesInStudy: String?
+    public var numberOfSeries: Int
+    public var numberOfInstances: Int
+}
+
+/// A series as queries return it.
+public struct SeriesRow: Sendable, Equatable, Decodable, FetchableRecord {
+    public var seriesInstanceUID: String
+    public var studyInstanceUID: String
+    public var modality: String?
+    public var seriesNumber: Int?
+    public var seriesDescription: String?
+    public var seriesDate: String?
+    public var bodyPartExamined: String?
+    public var numberOfInstances: Int
+}
+
+/// An instance as queries return it: everything needed to find and render it without opening the file.
+public struct InstanceRow: Sendable, Equatable, Decodable, FetchableRecord {
+    public var sopInstanceUID: String
+    public var seriesInstanceUID: String
+    public var studyInstanceUID: String
+    public var sopClassUID: String
+    public var instanceNumber: Int?
+    public var rows: Int?
+    public var columns: Int?
+    public var numberOfFrames: Int
+    public var bitsAllocated: Int?
+    public var bitsStored: Int?
+    public var pixelRepresentation: Int?
+    public var samplesPerPixel: Int?
+    public var photometricInterpretation: String?
+    public var transferSyntaxUID: String
+    public var imagePositionPatient: String?
+    public var imageOrientationPatient: String?
+    public var sliceLocation: Double?
+    public var windowCenter: String?
+    public var windowWidth: String?
+    public var rescaleSlope: Double?
+    public var rescaleIntercept: Double?
+    public var filePath: String
+    public var fileSize: Int
+    public var pixelDataOffset: Int?
+    public var pixelDataLength: Int?
+}
+
+/// One line of the ingestion log: every file tried, with its outcome.
+public struct IngestionRow: Sendable, Equatable, Codable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "ingestion"
+    public var id: Int64?
+    public var time: Date
+    public var source: String
+    /// `stored`, `unchanged`, `replaced` or `rejected`.
+    public var outcome: String
+    public var reason: String?
+    public var sopInstanceUID: String?
+}
+
+/// One access to patient data.
+public struct AuditRow: Sendable, Equatable, Codable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "audit"
+    public var id: Int64?
+    public var time: Date
+    public var principal: String?
+    public var clientAddress: String?
+    public var route: String
+    public var studyInstanceUID: String?
+    public var seriesInstanceUID: String?
+    public var sopInstanceUID: String?
+    public var status: Int
+
+    public init(
+        time: Date = Date(),
+        principal: String?,
+        clientAddress: String?,
+        route: String,
+        studyInstanceUID: String? = nil,
+        seriesInstanceUID: String? = nil,
+        sopInstanceUID: String? = nil,
+        status: Int
+    ) {
+        self.time = time
+        self.principal = principal
+        self.clientAddress = clientAddress
+        self.route = route
+        self.studyInstanceUID = studyInstanceUID
+        self.seriesInstanceUID = seriesInstanceUID
+        self.sopInstanceUID = sopInstanceUID
+        self.status = status
+    }
+}

@@ -1,0 +1,87 @@
+import GRDB
+
+/// The catalog's tables, created and evolved by GRDB's migrator: add a migration, never edit one.
+enum CatalogSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: patients, studies, series, instances, ingestions, audit") { db in
+            try db.create(table: "patient") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("patientID", .text).notNull().defaults(to: "")
+                t.column("patientName", .text).notNull().defaults(to: "")
+                t.column("birthDate", .text)
+                t.column("sex", .text)
+                t.uniqueKey(["patientID", "patientName"])
+            }
+            try db.create(table: "study") { t in
+                t.primaryKey("studyInstanceUID", .text)
+                t.column("patientId", .integer).notNull().indexed().references("patient", onDelete: .cascade)
+                t.column("studyDate", .text)
+                t.column("studyTime", .text)
+                t.column("accessionNumber", .text)
+                t.column("studyDescription", .text)
+                t.column("studyID", .text)
+                t.column("referringPhysicianName", .text)
+            }
+            try db.create(index: "study_on_date", on: "study", columns: ["studyDate"])
+            try db.create(table: "series") { t in
+                t.primaryKey("seriesInstanceUID", .text)
+                t.column("studyInstanceUID", .text).notNull().indexed().references("study", onDelete: .cascade)
+                t.column("modality", .text)
+                t.column("seriesNumber", .integer)
+                t.column("seriesDescription", .text)
+                t.column("seriesDate", .text)
+                t.column("bodyPartExamined", .text)
+            }
+            try db.create(table: "instance") { t in
+                t.primaryKey("sopInstanceUID", .text)
+                t.column("seriesInstanceUID", .text).notNull().indexed().references("series", onDelete: .cascade)
+                t.column("sopClassUID", .text).notNull()
+                t.column("instanceNumber", .integer)
+                t.column("rows", .integer)
+                t.column("columns", .integer)
+                t.column("numberOfFrames", .integer).notNull().defaults(to: 1)
+                t.column("bitsAllocated", .integer)
+                t.column("bitsStored", .integer)
+                t.column("pixelRepresentation", .integer)
+                t.column("samplesPerPixel", .integer)
+                t.column("photometricInterpretation", .text)
+                t.column("transferSyntaxUID", .text).notNull()
+                t.column("imagePositionPatient", .text)
+                t.column("imageOrientationPatient", .text)
+                t.column("sliceLocation", .double)
+                t.column("windowCenter", .text)
+                t.column("windowWidth", .text)
+                t.column("rescaleSlope", .double)
+                t.column("rescaleIntercept", .double)
+                t.column("filePath", .text).notNull()
+                t.column("fileSize", .integer).notNull()
+                /// Byte offset and length of native Pixel Data in the file, for reads without parsing.
+                t.column("pixelDataOffset", .integer)
+                t.column("pixelDataLength", .integer)
+                t.column("storedAt", .datetime).notNull()
+            }
+            try db.create(table: "ingestion") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("time", .datetime).notNull()
+                t.column("source", .text).notNull()
+                t.column("outcome", .text).notNull()
+                t.column("reason", .text)
+                t.column("sopInstanceUID", .text)
+            }
+            try db.create(table: "audit") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("time", .datetime).notNull()
+                t.column("principal", .text)
+                t.column("clientAddress", .text)
+                t.column("route", .text).notNull()
+                t.column("studyInstanceUID", .text)
+                t.column("seriesInstanceUID", .text)
+                t.column("sopInstanceUID", .text)
+                t.column("status", .integer).notNull()
+            }
+            try db.create(index: "audit_on_time", on: "audit", columns: ["time"])
+        }
+        return migrator
+    }
+}

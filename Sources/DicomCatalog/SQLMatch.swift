@@ -1,0 +1,71 @@
+import DicomWeb
+import GRDB
+
+/// QIDO matching (PS3.4 C.2.2.2) as SQL conditions with bound arguments, never interpolated values.
+enum SQLMatch {
+    static func append(
+        _ match: QIDOMatch,
+        column: String,
+        vr: String,
+        fuzzy: Bool,
+        to conditions: inout [String],
+        _ arguments: inout [(any DatabaseValueConvertible)?]
+    ) {
+        let fuzzyName = fuzzy && vr == "PN"
+        switch match {
+        case .universal:
+            return
+        case .single(let value):
+            conditions.append(fuzzyName ? "\(column) = ? COLLATE NOCASE" : "\(column) = ?")
+            arguments.append(vr == "IS" ? Int(value).map { $0 as any DatabaseValueConvertible } ?? value : value)
+        case .wildcard(let pattern):
+            if fuzzyName {
+                conditions.append("\(column) LIKE ? ESCAPE '\\'")
+                arguments.append(likePattern(pattern))
+            } else {
+                conditions.append("\(column) GLOB ?")
+                arguments.append(globPattern(pattern))
+            }
+        case .range(let lower, let upper):
+            // Objects without a value do not match a range (C.2.2.2.5).
+            conditions.append("\(column) IS NOT NULL AND \(column) <> ''")
+            if let lower {
+                conditions.append("\(column) >= ?")
+                arguments.append(lower)
+            }
+            if let upper {
+                // A DA upper bound includes the whole day of a DT/TM-style longer value.
+                conditions.append("substr(\(column), 1, \(upper.count)) <= ?")
+                arguments.append(upper)
+            }
+        case .uidList(let uids):
+            conditions.append("\(column) IN (\(Array(repeating: "?", count: uids.count).joined(separator: ", ")))")
+            arguments += uids.map { $0 as any DatabaseValueConvertible }
+        }
+    }
+
+    /// `*` and `?` stay; GLOB's own `[` is escaped as `[[]`.
+    static func globPattern(_ pattern: String) -> String {
+        pattern.replacingAll("[", with: "[[]")
+    }
+
+    /// `*` → `%`, `?` → `_`, with LIKE's own `%`, `_` and `\` escaped.
+    static func likePattern(_ pattern: String) -> String {
+        var result = ""
+        for character in pattern {
+            switch character {
+            case "*": result += "%"
+            case "?": result += "_"
+            case "%", "_", "\\": result += "\\" + String(character)
+            default: result.append(character)
+            }
+        }
+        return result
+    }
+}
+
+extension String {
+    func replacingAll(_ target: String, with replacement: String) -> String {
+        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}
