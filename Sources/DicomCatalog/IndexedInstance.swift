@@ -1,3 +1,4 @@
+import DicomCodec
 import DicomWeb
 import Foundation
 
@@ -42,6 +43,9 @@ public struct IndexedInstance: Sendable, Equatable {
     public var rescaleIntercept: Double?
     public var filePath: String
     public var fileSize: Int
+    /// Where native little-endian Pixel Data lies in the file (PixelDataLocator), for reads without parsing.
+    public var pixelDataOffset: Int?
+    public var pixelDataLength: Int?
 
     /// Why a dataset cannot be catalogued.
     public struct MissingIdentifier: Error, Sendable, Equatable, CustomStringConvertible {
@@ -50,7 +54,13 @@ public struct IndexedInstance: Sendable, Equatable {
     }
 
     /// Reads the attributes from a dataset. Study, Series and SOP Instance UIDs and the SOP Class UID are required.
-    public init(dataSet: DicomDataSet, transferSyntaxUID: String, filePath: String, fileSize: Int) throws(MissingIdentifier) {
+    public init(
+        dataSet: DicomDataSet,
+        transferSyntaxUID: String,
+        filePath: String,
+        fileSize: Int,
+        pixelData: PixelDataLocator.Location? = nil
+    ) throws(MissingIdentifier) {
         func required(_ tag: DicomTag, _ keyword: String) throws(MissingIdentifier) -> String {
             guard let value = dataSet.string(tag) else { throw MissingIdentifier(keyword: keyword) }
             return value
@@ -94,5 +104,7 @@ public struct IndexedInstance: Sendable, Equatable {
         rescaleIntercept = dataSet.number(.rescaleIntercept)
         self.filePath = filePath
         self.fileSize = fileSize
+        pixelDataOffset = pixelData?.offset
+        pixelDataLength = pixelData?.length
     }
 }

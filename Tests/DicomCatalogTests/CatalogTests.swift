@@ -24,7 +24,14 @@ struct CatalogTests {
         let path = corpus.appendingPathComponent(relative).path
         let file = try DicomFile(path: path)
         let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
-        return try IndexedInstance(dataSet: file.dataSet(), transferSyntaxUID: file.transferSyntaxUID, filePath: path, fileSize: size)
+        let location = PixelDataLocator.locate(in: [UInt8](FileManager.default.contents(atPath: path) ?? Data()))
+        return try IndexedInstance(
+            dataSet: file.dataSet(),
+            transferSyntaxUID: file.transferSyntaxUID,
+            filePath: path,
+            fileSize: size,
+            pixelData: location
+        )
     }
 
     static let files = [
@@ -66,6 +73,9 @@ struct CatalogTests {
             let instance = try #require(try catalog.instance(instances[0].sopInstanceUID))
             #expect(instance.rows == 512 && instance.columns == 512 && instance.transferSyntaxUID == "1.2.840.10008.1.2.1")
             #expect(instance.studyInstanceUID == instances[0].studyInstanceUID)
+            // 693_UNCR: 512 × 512 × 2 bytes of native pixel data, located for direct reads.
+            #expect(instance.pixelDataLength == 524_288)
+            #expect((instance.pixelDataOffset ?? 0) > 132)
         }
     }
 

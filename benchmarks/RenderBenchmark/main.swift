@@ -75,6 +75,13 @@ for subject in subjects {
         blackHole(try file.dataSet(bulkThreshold: 1 << 20))
     }
     record(subject.label, open)
+    record(
+        subject.label,
+        try Measurement.run("read file + locate Pixel Data (no DCMTK)") {
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+            blackHole(PixelDataLocator.locate(in: bytes))
+        }
+    )
     let file = try DicomFile(path: path)
     let dataSet = try file.dataSet(bulkThreshold: 1 << 20)
     let decode = try Measurement.run("decode frame") { blackHole(try DicomFile(path: path).decodeFrame(1)) }
