@@ -66,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "dicomserve",
             dependencies: [
-                "DicomCodec", "DicomImaging", "DicomWeb",
+                "DicomCatalog", "DicomCodec", "DicomImaging", "DicomWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

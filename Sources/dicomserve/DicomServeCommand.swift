@@ -6,7 +6,7 @@ struct DicomServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dicomserve",
         abstract: "A fast DICOM image server and renderer.",
-        subcommands: [RenderCommand.self, InfoCommand.self]
+        subcommands: [RenderCommand.self, InfoCommand.self, ImportCommand.self]
     )
 }
 
@@ -36,6 +36,8 @@ enum Entry {
             } else {
                 try command.run()
             }
+        } catch let code as ExitCode {
+            exit(code.rawValue)
         } catch let failure as CommandFailure {
             FileHandle.standardError.write(Data("dicomserve: \(failure.message)\n".utf8))
             exit(failure.exitCode)

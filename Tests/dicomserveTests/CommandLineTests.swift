@@ -148,3 +148,26 @@ struct CommandLineTests {
         return Result(status: process.terminationStatus, output: Data(), error: String(decoding: err, as: UTF8.self))
     }
 }
+
+extension CommandLineTests {
+    @Test func importReportsAndExitsThreeWhenSomethingWasRejected() throws {
+        let dataDir = Self.temporary("-data")
+        let inbox = Self.temporary("-inbox")
+        try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
+        defer {
+            try? FileManager.default.removeItem(atPath: dataDir)
+            try? FileManager.default.removeItem(atPath: inbox)
+        }
+        try FileManager.default.copyItem(atPath: Self.ct, toPath: inbox + "/ct.dcm")
+        _ = FileManager.default.createFile(atPath: inbox + "/junk.dcm", contents: Data("junk".utf8))
+        let first = try Self.dicomserve("import", inbox, "--data-dir", dataDir)
+        #expect(first.status == 3)
+        let text = String(decoding: first.output, as: UTF8.self)
+        #expect(text.contains("2 files") && text.contains("1 stored") && text.contains("1 rejected"))
+        #expect(FileManager.default.fileExists(atPath: dataDir + "/catalog.sqlite"))
+        try FileManager.default.removeItem(atPath: inbox + "/junk.dcm")
+        let second = try Self.dicomserve("import", inbox, "--data-dir", dataDir)
+        #expect(second.status == 0)
+        #expect(String(decoding: second.output, as: UTF8.self).contains("1 unchanged"))
+    }
+}

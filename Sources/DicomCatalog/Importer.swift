@@ -1,0 +1,172 @@
+import DicomCodec
+import Foundation
+
+/// Imports DICOM files into the catalog: parse, copy into the object store (or index in place),
+/// record, and log every file tried. Bad files are rejected with a reason; the batch goes on.
+public struct Importer: Sendable {
+    public let catalog: Catalog
+    public let store: ObjectStore
+    public let limits: DecodingLimits
+    /// Index files where they are instead of copying them into the store.
+    public let inPlace: Bool
+
+    public init(catalog: Catalog, store: ObjectStore, limits: DecodingLimits = .default, inPlace: Bool = false) {
+        self.catalog = catalog
+        self.store = store
+        self.limits = limits
+        self.inPlace = inPlace
+    }
+
+    /// What happened to one file.
+    public enum Outcome: Sendable, Equatable {
+        case stored(sopInstanceUID: String)
+        case unchanged(sopInstanceUID: String)
+        /// Another file had this SOP Instance UID; the new one replaced it (caches must drop it).
+        case replaced(sopInstanceUID: String)
+        case rejected(reason: String)
+
+        public var name: String {
+            switch self {
+            case .stored: "stored"
+            case .unchanged: "unchanged"
+            case .replaced: "replaced"
+            case .rejected: "rejected"
+            }
+        }
+    }
+
+    /// Totals of a batch.
+    public struct Summary: Sendable, Equatable {
+        public var stored = 0
+        public var unchanged = 0
+        public var replaced = 0
+        public var rejected: [(path: String, reason: String)] = []
+
+        public var total: Int { stored + unchanged + replaced + rejected.count }
+
+        public static func == (lhs: Summary, rhs: Summary) -> Bool {
+            lhs.stored == rhs.stored && lhs.unchanged == rhs.unchanged && lhs.replaced == rhs.replaced
+                && lhs.rejected.map(\.path) == rhs.rejected.map(\.path) && lhs.rejected.map(\.reason) == rhs.rejected.map(\.reason)
+        }
+
+        mutating func add(_ outcome: Outcome, path: String) {
+            switch outcome {
+            case .stored: stored += 1
+            case .unchanged: unchanged += 1
+            case .replaced: replaced += 1
+            case .rejected(let reason): rejected.append((path, reason))
+            }
+        }
+    }
+
+    /// Imports one file; never throws for a bad file, only reports it.
+    public func importFile(at path: String, source: String) -> Outcome {
+        let outcome = importOrReject(path)
+        var sop: String? = nil
+        switch outcome {
+        case .stored(let uid), .unchanged(let uid), .replaced(let uid): sop = uid
+        case .rejected: break
+        }
+        let reason: String? = if case .rejected(let reason) = outcome { reason } else { nil }
+        try? catalog.logIngestion(source: "\(source) \(path)", outcome: outcome.name, reason: reason, sopInstanceUID: sop)
+        return outcome
+    }
+
+    private func importOrReject(_ path: String) -> Outcome {
+        do {
+            let file = try DicomFile(path: path, limits: limits)
+            let dataSet = try file.dataSet()
+            guard let bytes = FileManager.default.contents(atPath: path).map([UInt8].init) else {
+                return .rejected(reason: "the file could not be read")
+            }
+            var instance = try IndexedInstance(
+                dataSet: dataSet,
+                transferSyntaxUID: file.transferSyntaxUID,
+                filePath: path,
+                fileSize: bytes.count,
+                pixelData: PixelDataLocator.locate(in: bytes)
+            )
+            // Copies live at a path made of the UIDs, so "same path" says nothing about the bytes: whether
+            // the store had to write them does. Files indexed in place are compared by path.
+            var bytesChanged = true
+            if !inPlace {
+                let target = try store.path(
+                    study: instance.studyInstanceUID,
+                    series: instance.seriesInstanceUID,
+                    instance: instance.sopInstanceUID
+                )
+                bytesChanged = try store.write(bytes, to: target)
+                instance.filePath = target
+            } else {
+                instance.filePath = URL(fileURLWithPath: path).standardizedFileURL.path
+            }
+            // The file is in place before its row exists: a crash never leaves a row without its file.
+            switch try catalog.index(instance) {
+            case .inserted: return .stored(sopInstanceUID: instance.sopInstanceUID)
+            case .unchanged where !inPlace && bytesChanged, .replaced: return .replaced(sopInstanceUID: instance.sopInstanceUID)
+            case .unchanged: return .unchanged(sopInstanceUID: instance.sopInstanceUID)
+            }
+        } catch let error as DicomError {
+            return .rejected(reason: error.message)
+        } catch let error as IndexedInstance.MissingIdentifier {
+            return .rejected(reason: error.description)
+        } catch let error as ObjectStore.Failure {
+            return .rejected(reason: error.reason)
+        } catch {
+            return .rejected(reason: "\(error)")
+        }
+    }
+
+    /// Every regular file under the given files and directories (recursively), hidden ones skipped, sorted.
+    public static func files(under paths: [String]) -> [String] {
+        var files: [String] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                files.append(path)  // reported as unreadable by the import
+                continue
+            }
+            guard isDirectory.boolValue else {
+                files.append(path)
+                continue
+            }
+            let enumerator = FileManager.default.enumerator(
+                at: URL(fileURLWithPath: path),
+                includingPropertiesForKeys: [.isRegularFileKey],
+                options: [.skipsHiddenFiles]
+            )
+            while let url = enumerator?.nextObject() as? URL {
+                if (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true { files.append(url.path) }
+            }
+        }
+        return files.sorted()
+    }
+
+    /// Imports files concurrently (at most `parallelism` at once), calling `progress` after each.
+    public func importFiles(
+        _ files: [String],
+        source: String,
+        parallelism: Int = ProcessInfo.processInfo.activeProcessorCount,
+        progress: @Sendable (Int, Summary) -> Void = { _, _ in }
+    ) async -> Summary {
+        var summary = Summary()
+        await withTaskGroup(of: (String, Outcome).self) { group in
+            var next = 0
+            func startNext() {
+                guard next < files.count else { return }
+                let path = files[next]
+                next += 1
+                group.addTask { (path, importFile(at: path, source: source)) }
+            }
+            for _ in 0..<max(1, parallelism) { startNext() }
+            var done = 0
+            while let (path, outcome) = await group.next() {
+                summary.add(outcome, path: path)
+                done += 1
+                progress(done, summary)
+                startNext()
+            }
+        }
+        return summary
+    }
+}

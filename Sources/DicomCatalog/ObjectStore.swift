@@ -1,0 +1,99 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where instances live on disk: `<root>/<study>/<series>/<sop>.dcm`, written atomically (temporary
+/// file, fsync, rename, fsync of the directory) so a crash never leaves a half-written object.
+public struct ObjectStore: Sendable {
+    public let root: String
+
+    /// Why an object could not be stored.
+    public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
+        public var reason: String
+        public var description: String { reason }
+    }
+
+    public init(root: String) throws(Failure) {
+        self.root = root
+        do {
+            try FileManager.default.createDirectory(atPath: Self.temporaryDirectory(root), withIntermediateDirectories: true)
+        } catch {
+            throw Failure(reason: "cannot create the object store at \(root): \(error.localizedDescription)")
+        }
+    }
+
+    static func temporaryDirectory(_ root: String) -> String { root + "/.incoming" }
+
+    /// UIDs become path components only when they are what the standard allows: digits and dots,
+    /// at most 64 characters. Anything else (`..`, `/`) is refused, so no UID can escape the store.
+    public static func isValidUID(_ uid: String) -> Bool {
+        !uid.isEmpty && uid.count <= 64 && uid.first != "." && uid.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") }
+            && !uid.contains("..")
+    }
+
+    public func path(study: String, series: String, instance: String) throws(Failure) -> String {
+        for uid in [study, series, instance] where !Self.isValidUID(uid) {
+            throw Failure(reason: "\"\(uid.prefix(80))\" is not a valid UID (digits and dots, at most 64 characters)")
+        }
+        return "\(root)/\(study)/\(series)/\(instance).dcm"
+    }
+
+    /// Writes `bytes` to `path` atomically. Returns false (and writes nothing) when the file already
+    /// holds exactly these bytes.
+    @discardableResult
+    public func write(_ bytes: [UInt8], to path: String) throws(Failure) -> Bool {
+        if let existing = FileManager.default.contents(atPath: path), existing.count == bytes.count, [UInt8](existing) == bytes {
+            return false
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        let temporary = Self.temporaryDirectory(root) + "/\(UUID().uuidString).part"
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw Failure(reason: "cannot create \(directory): \(error.localizedDescription)")
+        }
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw Failure(reason: "cannot create a temporary file: \(String(cString: strerror(errno)))") }
+        var written = 0
+        let failure: String? = bytes.withUnsafeBytes { buffer in
+            while written < buffer.count {
+                let result = Glibc.write(descriptor, buffer.baseAddress! + written, buffer.count - written)
+                if result < 0 {
+                    if errno == EINTR { continue }
+                    return "write failed: \(String(cString: strerror(errno)))"
+                }
+                written += result
+            }
+            return fsync(descriptor) == 0 ? nil : "fsync failed: \(String(cString: strerror(errno)))"
+        }
+        close(descriptor)
+        if let failure {
+            unlink(temporary)
+            throw Failure(reason: failure)
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw Failure(reason: "cannot move the object into place: \(reason)")
+        }
+        // The rename is durable only once the directory entry is.
+        let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directoryDescriptor >= 0 {
+            fsync(directoryDescriptor)
+            close(directoryDescriptor)
+        }
+        return true
+    }
+
+    /// Removes temporary files a crash left behind. Call at start-up, before any import runs.
+    @discardableResult
+    public func removeStaleTemporaryFiles() -> Int {
+        let directory = Self.temporaryDirectory(root)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        var removed = 0
+        for name in names where name.hasSuffix(".part") && unlink(directory + "/" + name) == 0 { removed += 1 }
+        return removed
+    }
+}
