@@ -107,34 +107,25 @@ public final class Catalog: Sendable {
 
     /// Studies matching a QIDO-RS query, newest first, with the total before limit/offset.
     public func studies(matching query: QIDOQuery) throws -> (rows: [StudyRow], total: Int) {
-        var conditions: [String] = []
-        var arguments: [(any DatabaseValueConvertible)?] = []
-        for filter in query.filters {
-            let column: String
-            switch filter.attribute.keyword {
-            case "ModalitiesInStudy":
-                var inner: [String] = []
-                var innerArguments: [(any DatabaseValueConvertible)?] = []
-                SQLMatch.append(filter.match, column: "s2.modality", vr: "CS", fuzzy: false, to: &inner, &innerArguments)
-                if !inner.isEmpty {
-                    conditions.append(
-                        "EXISTS (SELECT 1 FROM series s2 WHERE s2.studyInstanceUID = study.studyInstanceUID AND \(inner.joined(separator: " AND ")))"
-                    )
-                    arguments += innerArguments
-                }
-                continue
-            case "PatientName": column = "patient.patientName"
-            case "PatientID": column = "patient.patientID"
-            case "PatientBirthDate": column = "patient.birthDate"
-            case "PatientSex": column = "patient.sex"
+        var filter = SQLWhere()
+        filter.add(query) { attribute in
+            switch attribute.keyword {
+            case "PatientName": "patient.patientName"
+            case "PatientID": "patient.patientID"
+            case "PatientBirthDate": "patient.birthDate"
+            case "PatientSex": "patient.sex"
             case "StudyDate", "StudyTime", "AccessionNumber", "StudyDescription", "StudyInstanceUID", "StudyID", "ReferringPhysicianName":
-                column = "study." + Self.lowerFirst(filter.attribute.keyword)
-            default:
-                continue  // not a study-level key: ignored, as PS3.18 allows for unsupported keys
+                "study." + Self.lowerFirst(attribute.keyword)
+            default: nil  // not a study-level key: ignored, as PS3.18 allows for unsupported keys
             }
-            SQLMatch.append(filter.match, column: column, vr: filter.attribute.vr, fuzzy: query.fuzzyMatching, to: &conditions, &arguments)
         }
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        for modalities in query.filters where modalities.attribute.keyword == "ModalitiesInStudy" {
+            var inner = SQLWhere()
+            inner.add(modalities.match, column: "s2.modality", vr: "CS", fuzzy: false)
+            filter.exists("SELECT 1 FROM series s2 WHERE s2.studyInstanceUID = study.studyInstanceUID", inner)
+        }
+        let whereClause = filter.clause
+        let arguments = filter.arguments
         let from = "FROM study JOIN patient ON patient.id = study.patientId \(whereClause)"
         return try database.read { db in
             let total = try Int.fetchOne(db, sql: "SELECT count(*) \(from)", arguments: StatementArguments(arguments)) ?? 0
@@ -162,23 +153,17 @@ public final class Catalog: Sendable {
 
     /// Series of a study (or of any study when nil) matching a query, by series number.
     public func series(inStudy study: String?, matching query: QIDOQuery = QIDOQuery()) throws -> [SeriesRow] {
-        var conditions: [String] = []
-        var arguments: [(any DatabaseValueConvertible)?] = []
-        if let study {
-            conditions.append("series.studyInstanceUID = ?")
-            arguments.append(study)
-        }
-        for filter in query.filters {
-            let column: String
-            switch filter.attribute.keyword {
-            case "Modality", "SeriesInstanceUID", "SeriesNumber", "SeriesDescription", "SeriesDate":
-                column = "series." + Self.lowerFirst(filter.attribute.keyword)
-            case "StudyInstanceUID": column = "series.studyInstanceUID"
-            default: continue
+        var filter = SQLWhere()
+        if let study { filter.equals("series.studyInstanceUID", study) }
+        filter.add(query) { attribute in
+            switch attribute.keyword {
+            case "Modality", "SeriesInstanceUID", "SeriesNumber", "SeriesDescription", "SeriesDate", "StudyInstanceUID":
+                "series." + Self.lowerFirst(attribute.keyword)
+            default: nil
             }
-            SQLMatch.append(filter.match, column: column, vr: filter.attribute.vr, fuzzy: query.fuzzyMatching, to: &conditions, &arguments)
         }
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let whereClause = filter.clause
+        let arguments = filter.arguments
         return try database.read { db in
             try SeriesRow.fetchAll(
                 db,
@@ -198,24 +183,19 @@ public final class Catalog: Sendable {
     /// Instances of a series (or of any series when nil) matching a query, in slice order: instance
     /// number, then slice location, then UID.
     public func instances(inSeries series: String?, matching query: QIDOQuery = QIDOQuery()) throws -> [InstanceRow] {
-        var conditions: [String] = []
-        var arguments: [(any DatabaseValueConvertible)?] = []
-        if let series {
-            conditions.append("instance.seriesInstanceUID = ?")
-            arguments.append(series)
-        }
-        for filter in query.filters {
-            let column: String
-            switch filter.attribute.keyword {
+        var filter = SQLWhere()
+        if let series { filter.equals("instance.seriesInstanceUID", series) }
+        filter.add(query) { attribute in
+            switch attribute.keyword {
             case "SOPInstanceUID", "SOPClassUID", "InstanceNumber", "SeriesInstanceUID", "Rows", "Columns", "NumberOfFrames":
-                column = "instance." + Self.lowerFirst(filter.attribute.keyword)
-            case "StudyInstanceUID": column = "series.studyInstanceUID"
-            case "Modality": column = "series.modality"
-            default: continue
+                "instance." + Self.lowerFirst(attribute.keyword)
+            case "StudyInstanceUID": "series.studyInstanceUID"
+            case "Modality": "series.modality"
+            default: nil
             }
-            SQLMatch.append(filter.match, column: column, vr: filter.attribute.vr, fuzzy: query.fuzzyMatching, to: &conditions, &arguments)
         }
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let whereClause = filter.clause
+        let arguments = filter.arguments
         return try database.read { db in
             try InstanceRow.fetchAll(
                 db,

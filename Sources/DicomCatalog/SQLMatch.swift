@@ -1,6 +1,38 @@
 import DicomWeb
 import GRDB
 
+/// A WHERE clause built from QIDO matches: conditions joined by AND, values always bound as arguments.
+struct SQLWhere {
+    private(set) var conditions: [String] = []
+    private(set) var arguments: [(any DatabaseValueConvertible)?] = []
+
+    var clause: String { conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ") }
+
+    mutating func equals(_ column: String, _ value: String) {
+        conditions.append("\(column) = ?")
+        arguments.append(value)
+    }
+
+    mutating func add(_ match: QIDOMatch, column: String, vr: String, fuzzy: Bool) {
+        SQLMatch.append(match, column: column, vr: vr, fuzzy: fuzzy, to: &conditions, &arguments)
+    }
+
+    /// Adds every filter of `query` whose attribute `column` maps to a column (others are ignored).
+    mutating func add(_ query: QIDOQuery, column: (QueryAttribute) -> String?) {
+        for filter in query.filters {
+            guard let name = column(filter.attribute) else { continue }
+            add(filter.match, column: name, vr: filter.attribute.vr, fuzzy: query.fuzzyMatching)
+        }
+    }
+
+    /// `EXISTS (subquery AND inner conditions)`, when `inner` has any.
+    mutating func exists(_ subquery: String, _ inner: SQLWhere) {
+        guard !inner.conditions.isEmpty else { return }
+        conditions.append("EXISTS (\(subquery) AND \(inner.conditions.joined(separator: " AND ")))")
+        arguments += inner.arguments
+    }
+}
+
 /// QIDO matching (PS3.4 C.2.2.2) as SQL conditions with bound arguments, never interpolated values.
 enum SQLMatch {
     static func append(

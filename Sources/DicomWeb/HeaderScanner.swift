@@ -33,9 +33,14 @@ struct HeaderScanner {
     }
 
     mutating func token() -> String? {
+        run(while: Self.isTokenCharacter)
+    }
+
+    /// The longest non-empty run of scalars satisfying `predicate`, after white space; nil when empty.
+    private mutating func run(while predicate: (Unicode.Scalar) -> Bool) -> String? {
         skipWhitespace()
         let start = position
-        while position < scalars.count, Self.isTokenCharacter(scalars[position]) { position += 1 }
+        while position < scalars.count, predicate(scalars[position]) { position += 1 }
         guard position > start else { return nil }
         var text = ""
         text.unicodeScalars.append(contentsOf: scalars[start..<position])
@@ -46,13 +51,7 @@ struct HeaderScanner {
     /// `type=application/dicom` and `transfer-syntax=1.2.840.10008.1.2.1` unquoted, so anything up to
     /// `;`, `,` or white space counts.
     mutating func unquotedValue() -> String? {
-        skipWhitespace()
-        let start = position
-        while position < scalars.count, !";, \t\"".unicodeScalars.contains(scalars[position]) { position += 1 }
-        guard position > start else { return nil }
-        var text = ""
-        text.unicodeScalars.append(contentsOf: scalars[start..<position])
-        return text
+        run { !";, \t\"".unicodeScalars.contains($0) }
     }
 
     /// A quoted-string, unescaped; nil (and no progress) when none starts here or it is unterminated.
