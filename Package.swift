@@ -21,6 +21,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C shims: small C APIs in the libspng shape (limits in, codes out, caller-owned buffers).
@@ -63,11 +66,31 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Orchestration (no HTTP types) and the HTTP face.
+        .target(
+            name: "RenderService",
+            dependencies: [
+                "DicomCatalog", "DicomCodec", "DicomImaging",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DicomServer",
+            dependencies: [
+                "RenderService", "DicomCatalog", "DicomCodec", "DicomImaging", "DicomWeb",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         .executableTarget(
             name: "dicomserve",
             dependencies: [
-                "DicomCatalog", "DicomCodec", "DicomImaging", "DicomWeb",
+                "DicomCatalog", "DicomCodec", "DicomImaging", "DicomServer", "DicomWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -84,6 +107,13 @@ let package = Package(
         .testTarget(name: "CDCMTKTests", dependencies: ["CDCMTK"]),
         .testTarget(name: "DicomCodecTests", dependencies: ["DicomCodec", "DicomImaging"]),
         .testTarget(name: "DicomCatalogTests", dependencies: ["DicomCatalog", "DicomCodec", "DicomWeb"]),
+        .testTarget(
+            name: "DicomServerTests",
+            dependencies: [
+                "DicomServer", "DicomCatalog", "DicomCodec", "CImageCodecs",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         .testTarget(name: "dicomserveTests", dependencies: ["dicomserve", "CImageCodecs"]),
     ],
     swiftLanguageModes: [.v6],

@@ -6,7 +6,7 @@ struct DicomServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dicomserve",
         abstract: "A fast DICOM image server and renderer.",
-        subcommands: [RenderCommand.self, InfoCommand.self, ImportCommand.self]
+        subcommands: [RenderCommand.self, InfoCommand.self, ImportCommand.self, ServeCommand.self]
     )
 }
 

@@ -134,7 +134,7 @@ struct CommandLineTests {
         #expect(line.contains("CT, 512×512, MONOCHROME2 1×16-bit (stored 14, signed), 1 frame, Explicit VR Little Endian"))
     }
 
-    private static func dicomserve(_ first: String, _ rest: ArraySlice<String>) throws -> Result {
+    static func dicomserve(_ first: String, _ rest: ArraySlice<String>) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [first] + rest

@@ -1,0 +1,135 @@
+import DicomCatalog
+import DicomImaging
+import Hummingbird
+
+/// Response bodies of the JSON API (DESIGN.md "HTTP interface"), in the replaced service's snake_case.
+struct StudyJSON: ResponseEncodable {
+    var study_uid: String
+    var patient_id: String
+    var patient_name: String
+    var study_date: String?
+    var study_time: String?
+    var accession_number: String?
+    var description: String?
+    var modalities: [String]
+    var series_count: Int
+    var instance_count: Int
+
+    init(_ row: StudyRow) {
+        study_uid = row.studyInstanceUID
+        patient_id = row.patientID
+        patient_name = row.patientName
+        study_date = row.studyDate
+        study_time = row.studyTime
+        accession_number = row.accessionNumber
+        description = row.studyDescription
+        modalities = row.modalitiesInStudy.map { $0.split(separator: "\\").map(String.init) } ?? []
+        series_count = row.numberOfSeries
+        instance_count = row.numberOfInstances
+    }
+}
+
+struct StudiesJSON: ResponseEncodable {
+    var studies: [StudyJSON]
+    var total: Int
+}
+
+struct SeriesJSON: ResponseEncodable {
+    var series_uid: String
+    var study_uid: String
+    var modality: String?
+    var series_number: Int?
+    var description: String?
+    var image_count: Int
+
+    init(_ row: SeriesRow) {
+        series_uid = row.seriesInstanceUID
+        study_uid = row.studyInstanceUID
+        modality = row.modality
+        series_number = row.seriesNumber
+        description = row.seriesDescription
+        image_count = row.numberOfInstances
+    }
+}
+
+struct SeriesListJSON: ResponseEncodable {
+    var series: [SeriesJSON]
+}
+
+struct ImageJSON: ResponseEncodable {
+    var image_uid: String
+    var series_uid: String
+    var study_uid: String
+    var instance_number: Int?
+    var rows: Int?
+    var columns: Int?
+    var frames: Int
+    var photometric: String?
+    var transfer_syntax: String
+    var slice_location: Double?
+    var image_position: String?
+
+    init(_ row: InstanceRow) {
+        image_uid = row.sopInstanceUID
+        series_uid = row.seriesInstanceUID
+        study_uid = row.studyInstanceUID
+        instance_number = row.instanceNumber
+        rows = row.rows
+        columns = row.columns
+        frames = row.numberOfFrames
+        photometric = row.photometricInterpretation
+        transfer_syntax = row.transferSyntaxUID
+        slice_location = row.sliceLocation
+        image_position = row.imagePositionPatient
+    }
+}
+
+struct ImagesJSON: ResponseEncodable {
+    var images: [ImageJSON]
+}
+
+struct RenderedImageJSON: ResponseEncodable {
+    var image_data_url: String
+    var metadata: ImageJSON
+    var window: Double?
+    var level: Double?
+    var preset: String?
+    var frame: Int
+    var width: Int
+    var height: Int
+    /// Honest: there is no cache yet.
+    var cached: Bool
+}
+
+struct PresetJSON: ResponseEncodable {
+    var id: String
+    var name: String
+    var window: Double?
+    var level: Double?
+    var function: String?
+    var modalities: [String]
+    var description: String
+    var aliases: [String]
+
+    init(_ preset: Preset) {
+        id = preset.id
+        name = preset.name
+        window = preset.width
+        level = preset.center
+        function = preset.function?.rawValue
+        modalities = preset.modalities
+        description = preset.description
+        aliases = preset.aliases
+    }
+}
+
+struct PresetsJSON: ResponseEncodable {
+    var presets: [PresetJSON]
+}
+
+struct HealthJSON: ResponseEncodable {
+    var status: String
+    var version: String
+    var render_queue: Int
+    var render_threads: Int
+}

@@ -1,0 +1,156 @@
+import DicomCatalog
+import DicomCodec
+import DicomImaging
+import DicomWeb
+import Hummingbird
+import RenderService
+
+/// The JSON API under /api/v1 (DESIGN.md), compatible with the service this one replaces.
+struct JSONAPIRoutes<Context: RequestContext> {
+    let service: RenderService
+    let version: String
+
+    func register(on router: Router<Context>) {
+        let api = router.group("api/v1")
+        api.get("health") { _, _ in
+            HealthJSON(status: "ok", version: version, render_queue: service.pool.load, render_threads: service.pool.threads)
+        }
+        let dicom = api.group("dicom")
+        dicom.get("presets") { _, _ in PresetsJSON(presets: service.presets.presets.map(PresetJSON.init)) }
+        dicom.get("studies") { request, _ in try studies(request) }
+        dicom.get("studies/:study") { _, context in
+            let uid = try context.parameters.require("study")
+            let query = try QIDOQuery(items: [("StudyInstanceUID", try Self.uid(uid))])
+            guard let study = try service.catalog.studies(matching: query).rows.first else {
+                throw APIError(.notFound, "study not found", details: ["uid": uid])
+            }
+            return StudyJSON(study)
+        }
+        dicom.get("studies/:study/series") { _, context in
+            let uid = try Self.uid(try context.parameters.require("study"))
+            guard try service.catalog.studies(matching: try QIDOQuery(items: [("StudyInstanceUID", uid)])).total > 0 else {
+                throw APIError(.notFound, "study not found", details: ["uid": uid])
+            }
+            return SeriesListJSON(series: try service.catalog.series(inStudy: uid).map(SeriesJSON.init))
+        }
+        dicom.get("series/:series/images") { _, context in
+            let uid = try Self.uid(try context.parameters.require("series"))
+            let images = try service.catalog.instances(inSeries: uid)
+            guard !images.isEmpty else { throw APIError(.notFound, "series not found", details: ["uid": uid]) }
+            return ImagesJSON(images: images.map(ImageJSON.init))
+        }
+        dicom.get("images/:image") { request, context in try await renderedJSON(request, context, thumbnail: false) }
+        dicom.get("images/:image/thumbnail") { request, context in try await renderedJSON(request, context, thumbnail: true) }
+        dicom.get("images/:image/rendered") { request, context in
+            let uid = try Self.uid(try context.parameters.require("image"))
+            let (options, _) = try renderOptions(request, thumbnail: false)
+            let result = try await service.render(instance: uid, options: options)
+            return Response(
+                status: .ok,
+                headers: [.contentType: result.format.mediaType, .cacheControl: "private, max-age=3600"],
+                body: .init(byteBuffer: ByteBuffer(bytes: result.bytes))
+            )
+        }
+    }
+
+    /// UIDs from the URL are validated before they reach the catalog (and never become paths).
+    static func uid(_ text: String) throws -> String {
+        guard ObjectStore.isValidUID(text) else {
+            throw APIError(.badRequest, "invalid UID", details: ["uid": String(text.prefix(80)), "reason": "digits and dots, at most 64 characters"])
+        }
+        return text
+    }
+
+    func studies(_ request: Request) throws -> StudiesJSON {
+        let parameters = request.uri.queryParameters
+        var items: [(name: String, value: String)] = []
+        if let value = parameters.get("patient_id") { items.append(("PatientID", value)) }
+        if let value = parameters.get("patient_name") {
+            // The replaced service matched names by substring; wildcards given explicitly are kept.
+            items.append(("PatientName", value.contains("*") || value.contains("?") ? value : "*\(value)*"))
+            items.append(("fuzzymatching", "true"))
+        }
+        if let value = parameters.get("modality") { items.append(("ModalitiesInStudy", value)) }
+        if let value = parameters.get("accession") { items.append(("AccessionNumber", value)) }
+        let from = parameters.get("date_from").map(Self.compactDate)
+        let to = parameters.get("date_to").map(Self.compactDate)
+        if from != nil || to != nil { items.append(("StudyDate", "\(from ?? "")-\(to ?? "")")) }
+        if let value = parameters.get("limit") { items.append(("limit", value)) }
+        if let value = parameters.get("offset") { items.append(("offset", value)) }
+        let query: QIDOQuery
+        do {
+            query = try QIDOQuery(items: items, maximumLimit: 1000)
+        } catch {
+            throw APIError(.badRequest, "invalid query", details: ["parameter": error.parameter, "reason": error.reason])
+        }
+        let (rows, total) = try service.catalog.studies(matching: query)
+        return StudiesJSON(studies: rows.map(StudyJSON.init), total: total)
+    }
+
+    /// Accepts `2024-01-31` as well as DICOM's `20240131`.
+    static func compactDate(_ text: String) -> String { text.filter { $0 != "-" } }
+
+    /// Reads `preset` or `window`+`level`, `frame`, `format`, `size`, `quality`.
+    func renderOptions(_ request: Request, thumbnail: Bool) throws -> (RenderOptions, Preset?) {
+        let parameters = request.uri.queryParameters
+        var options = RenderOptions()
+        var preset: Preset?
+        if let name = parameters.get("preset") {
+            let (found, voi) = try service.voi(forPreset: name)
+            preset = found
+            options.voi = voi
+        }
+        switch (parameters.get("window"), parameters.get("level")) {
+        case (let window?, let level?):
+            guard preset == nil else { throw APIError(.badRequest, "give preset or window/level, not both") }
+            guard let width = Double(window), let center = Double(level) else {
+                throw APIError(.badRequest, "window and level must be numbers", details: ["window": window, "level": level])
+            }
+            options.voi = .window(Window(center: center, width: width))
+        case (nil, nil): break
+        default: throw APIError(.badRequest, "window and level go together")
+        }
+        if let frame = parameters.get("frame") {
+            guard let number = Int(frame) else { throw APIError(.badRequest, "frame must be a number", details: ["frame": frame]) }
+            options.frame = number
+        }
+        if let format = parameters.get("format") {
+            guard let parsed = ImageFormat(rawValue: format.lowercased()) ?? (format.lowercased() == "jpg" ? .jpeg : nil) else {
+                throw APIError(.badRequest, "format must be png or jpeg", details: ["format": format])
+            }
+            options.format = parsed
+        }
+        if let quality = parameters.get("quality") {
+            guard let number = Int(quality) else { throw APIError(.badRequest, "quality must be a number") }
+            options.quality = number
+        }
+        if let size = parameters.get("size") {
+            let sides = size.lowercased().split(separator: "x").compactMap { Int($0) }
+            guard sides.count == 1 || sides.count == 2, sides.allSatisfy({ (1...4096).contains($0) }) else {
+                throw APIError(.badRequest, "size must be N or WxH, 1–4096", details: ["size": size])
+            }
+            options.viewport = Viewport(width: sides[0], height: sides.last!)
+        } else if thumbnail {
+            options.viewport = service.thumbnailViewport
+        }
+        return (options, preset)
+    }
+
+    func renderedJSON(_ request: Request, _ context: some RequestContext, thumbnail: Bool) async throws -> RenderedImageJSON {
+        let uid = try Self.uid(try context.parameters.require("image"))
+        let row = try service.instance(uid)
+        let (options, preset) = try renderOptions(request, thumbnail: thumbnail)
+        let result = try await service.render(instance: uid, options: options)
+        return RenderedImageJSON(
+            image_data_url: ImageEncoder.dataURL(result.bytes, mediaType: result.format.mediaType),
+            metadata: ImageJSON(row),
+            window: result.window?.width,
+            level: result.window?.center,
+            preset: preset?.id,
+            frame: result.frame,
+            width: result.width,
+            height: result.height,
+            cached: false
+        )
+    }
+}
