@@ -37,6 +37,7 @@ public func buildRouter(service: RenderService, version: String) -> Router<Basic
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: LogRequestsMiddleware(.info))
     JSONAPIRoutes<BasicRequestContext>(service: service, version: version).register(on: router)
+    QIDORoutes<BasicRequestContext>(service: service).register(on: router)
     return router
 }
 

@@ -1,0 +1,86 @@
+import DicomCatalog
+import DicomWeb
+import Hummingbird
+import RenderService
+
+/// QIDO-RS under /dicomweb (PS3.18 10.6): study, series and instance searches as DICOM JSON.
+struct QIDORoutes<Context: RequestContext> {
+    let service: RenderService
+
+    static var jsonTypes: [DicomWeb.MediaType] { [.applicationDicomJSON, .applicationJSON] }
+
+    func register(on router: Router<Context>) {
+        let web = router.group("dicomweb")
+        web.get("studies") { request, _ in
+            let query = try Self.query(request)
+            return try respond(request, try service.catalog.studies(matching: query).rows.map { QIDOResults.study($0, baseURL: Self.base(request)) })
+        }
+        web.get("studies/:study/series") { request, context in
+            let study = try JSONAPIRoutes<Context>.uid(try context.parameters.require("study"))
+            let rows = try service.catalog.series(inStudy: study, matching: try Self.query(request))
+            return try respond(request, rows.map { QIDOResults.series($0, baseURL: Self.base(request)) })
+        }
+        web.get("series") { request, _ in
+            let rows = try service.catalog.series(inStudy: nil, matching: try Self.query(request))
+            return try respond(request, rows.map { QIDOResults.series($0, baseURL: Self.base(request)) })
+        }
+        web.get("studies/:study/series/:series/instances") { request, context in
+            let study = try JSONAPIRoutes<Context>.uid(try context.parameters.require("study"))
+            let series = try JSONAPIRoutes<Context>.uid(try context.parameters.require("series"))
+            let rows = try service.catalog.instances(inSeries: series, matching: try Self.query(request)).filter { $0.studyInstanceUID == study }
+            return try respond(request, rows.map { QIDOResults.instance($0, baseURL: Self.base(request)) })
+        }
+        web.get("studies/:study/instances") { request, context in
+            let study = try JSONAPIRoutes<Context>.uid(try context.parameters.require("study"))
+            let items = try Self.queryItems(request) + [("StudyInstanceUID", study)]
+            let rows = try service.catalog.instances(inSeries: nil, matching: try Self.parse(items))
+            return try respond(request, rows.map { QIDOResults.instance($0, baseURL: Self.base(request)) })
+        }
+        web.get("instances") { request, _ in
+            let rows = try service.catalog.instances(inSeries: nil, matching: try Self.query(request))
+            return try respond(request, rows.map { QIDOResults.instance($0, baseURL: Self.base(request)) })
+        }
+    }
+
+    /// The results as `application/dicom+json` (or `application/json` when that is what the client asked
+    /// for); 406 when the Accept header allows neither.
+    func respond(_ request: Request, _ results: [DicomDataSet]) throws -> Response {
+        let accept = AcceptHeader(request.headers[values: .accept])
+        let queryAccept = request.uri.queryParameters.get("accept").map { AcceptHeader($0) }
+        guard let type = (queryAccept ?? accept).negotiate(Self.jsonTypes) else {
+            throw APIError(
+                .notAcceptable,
+                "QIDO-RS answers application/dicom+json",
+                details: ["accept": request.headers[values: .accept].joined(separator: ", ")]
+            )
+        }
+        let encoder = DicomJSONEncoder()
+        let body = JSONValue.array(results.map(encoder.encode)).serialized()
+        return Response(
+            status: .ok,
+            headers: [.contentType: type.essence + "; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: body))
+        )
+    }
+
+    static func base(_ request: Request) -> String {
+        let host = request.head.authority ?? "127.0.0.1"
+        return "http://\(host)/dicomweb"
+    }
+
+    static func queryItems(_ request: Request) throws -> [(name: String, value: String)] {
+        request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }
+    }
+
+    static func query(_ request: Request) throws -> QIDOQuery {
+        try parse(try queryItems(request))
+    }
+
+    static func parse(_ items: [(name: String, value: String)]) throws -> QIDOQuery {
+        do {
+            return try QIDOQuery(items: items, maximumLimit: 1000)
+        } catch {
+            throw APIError(.badRequest, "invalid QIDO-RS query", details: ["parameter": error.parameter, "reason": error.reason])
+        }
+    }
+}
