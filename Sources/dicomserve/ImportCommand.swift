@@ -48,9 +48,8 @@ struct ImportCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data(line.utf8))
         }
         if showsProgress { FileHandle.standardError.write(Data("\n".utf8)) }
-        let seconds =
-            Double((ContinuousClock.now - started).components.attoseconds) / 1e18
-            + Double((ContinuousClock.now - started).components.seconds)
+        let elapsed = (ContinuousClock.now - started).components
+        let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
         print(
             String(
                 format: "%d files in %.1f s: %d stored, %d unchanged, %d replaced, %d rejected",
