@@ -38,6 +38,7 @@ public func buildRouter(service: RenderService, version: String) -> Router<Basic
     router.add(middleware: LogRequestsMiddleware(.info))
     JSONAPIRoutes<BasicRequestContext>(service: service, version: version).register(on: router)
     QIDORoutes<BasicRequestContext>(service: service).register(on: router)
+    WADORenderedRoutes<BasicRequestContext>(service: service).register(on: router)
     return router
 }
 

@@ -1,0 +1,90 @@
+import DicomCodec
+import DicomImaging
+import DicomWeb
+import Hummingbird
+import RenderService
+
+/// WADO-RS rendered and thumbnail resources for instances and frames (PS3.18 8.3.5.1.3, 9.5, 9.6).
+struct WADORenderedRoutes<Context: RequestContext> {
+    let service: RenderService
+
+    /// What we can produce, in order of preference when the client accepts anything (JPEG is the
+    /// standard's default rendered media type for images).
+    static var offers: [DicomWeb.MediaType] { [.imageJPEG, .imagePNG] }
+
+    func register(on router: Router<Context>) {
+        let web = router.group("dicomweb")
+        let instance = "studies/:study/series/:series/instances/:instance"
+        web.get("\(instance)/rendered") { request, context in try await render(request, context, frame: nil, thumbnail: false) }
+        web.get("\(instance)/thumbnail") { request, context in try await render(request, context, frame: nil, thumbnail: true) }
+        web.get("\(instance)/frames/:frame/rendered") { request, context in
+            try await render(request, context, frame: try Self.frame(context), thumbnail: false)
+        }
+        web.get("\(instance)/frames/:frame/thumbnail") { request, context in
+            try await render(request, context, frame: try Self.frame(context), thumbnail: true)
+        }
+    }
+
+    static func frame(_ context: Context) throws -> Int {
+        let text = try context.parameters.require("frame")
+        guard let frame = Int(text), frame >= 1 else { throw APIError(.badRequest, "frame numbers start at 1", details: ["frame": text]) }
+        return frame
+    }
+
+    func render(_ request: Request, _ context: Context, frame: Int?, thumbnail: Bool) async throws -> Response {
+        let study = try JSONAPIRoutes<Context>.uid(try context.parameters.require("study"))
+        let series = try JSONAPIRoutes<Context>.uid(try context.parameters.require("series"))
+        let uid = try JSONAPIRoutes<Context>.uid(try context.parameters.require("instance"))
+        let row = try service.instance(uid)
+        guard row.studyInstanceUID == study, row.seriesInstanceUID == series else {
+            throw APIError(.notFound, "instance not found in that study and series", details: ["uid": uid])
+        }
+        let parameters = request.uri.queryParameters
+        let accept = parameters.get("accept").map { AcceptHeader($0) } ?? AcceptHeader(request.headers[values: .accept])
+        guard let type = accept.negotiate(Self.offers) else {
+            throw APIError(
+                .notAcceptable,
+                "rendered resources are image/jpeg or image/png",
+                details: ["accept": request.headers[values: .accept].joined(separator: ", ")]
+            )
+        }
+        var options = RenderOptions(format: type == .imagePNG ? .png : .jpeg)
+        options.frame = frame ?? 1
+        if let window = parameters.get("window") {
+            guard let parsed = Self.window(window) else {
+                throw APIError(.badRequest, "window must be center,width[,LINEAR|LINEAR_EXACT|SIGMOID]", details: ["window": window])
+            }
+            options.voi = .window(parsed)
+        }
+        if let viewport = parameters.get("viewport") {
+            let sides = viewport.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard sides.count == 2, let width = sides[0], let height = sides[1], (1...4096).contains(width), (1...4096).contains(height) else {
+                throw APIError(.badRequest, "viewport must be width,height (1–4096)", details: ["viewport": viewport])
+            }
+            options.viewport = Viewport(width: width, height: height)
+        } else if thumbnail {
+            options.viewport = service.thumbnailViewport
+        }
+        if let quality = parameters.get("quality") {
+            guard let number = Int(quality), (1...100).contains(number) else {
+                throw APIError(.badRequest, "quality must be 1–100", details: ["quality": quality])
+            }
+            options.quality = number
+        }
+        let result = try await service.render(instance: uid, options: options)
+        return Response(
+            status: .ok,
+            headers: [.contentType: result.format.mediaType, .cacheControl: "private, max-age=3600"],
+            body: .init(byteBuffer: ByteBuffer(bytes: result.bytes))
+        )
+    }
+
+    static func window(_ text: String) -> Window? {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.count == 2 || parts.count == 3, let center = Double(parts[0]), let width = Double(parts[1]) else { return nil }
+        let function = parts.count == 3 ? VOIFunction(name: parts[2]) : .linear
+        guard let function else { return nil }
+        let window = Window(center: center, width: width, function: function)
+        return window.isValid ? window : nil
+    }
+}
