@@ -9,6 +9,12 @@ public enum ImageFormat: String, Sendable, CaseIterable {
     case jpeg
 
     public var mediaType: String { self == .png ? "image/png" : "image/jpeg" }
+
+    /// `png`, `jpeg` or `jpg`, any case.
+    public init?(name: String) {
+        let lowered = name.lowercased()
+        self.init(rawValue: lowered == "jpg" ? "jpeg" : lowered)
+    }
 }
 
 /// PNG settings. The defaults were chosen by measurement (benchmarks/README.md): zlib level 1 with the

@@ -22,6 +22,16 @@ public struct Window: Sendable, Equatable, Hashable, CustomStringConvertible {
         self.function = function
     }
 
+    /// Parses `center,width[,FUNCTION]` as the command line and WADO-RS `window=` take it; nil when
+    /// malformed or invalid (e.g. `-600,1500,SIGMOID`).
+    public init?(parsing text: String) {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingSpaces() }
+        guard parts.count == 2 || parts.count == 3, let center = Double(parts[0]), let width = Double(parts[1]) else { return nil }
+        guard let function = parts.count == 3 ? VOIFunction(name: parts[2]) : .linear else { return nil }
+        self.init(center: center, width: width, function: function)
+        guard isValid else { return nil }
+    }
+
     /// LINEAR needs a width of at least 1; the others any positive width (PS3.3 C.11.2.1.2).
     public var isValid: Bool {
         center.isFinite && width.isFinite && (function == .linear ? width >= 1 : width > 0)

@@ -44,12 +44,7 @@ struct JSONAPIRoutes<Context: RequestContext> {
         dicom.get("images/:image/rendered") { request, context in
             let uid = try Self.uid(try context.parameters.require("image"))
             let (options, _) = try renderOptions(request, thumbnail: false)
-            let result = try await service.render(instance: uid, options: options)
-            return Response(
-                status: .ok,
-                headers: [.contentType: result.format.mediaType, .cacheControl: "private, max-age=3600"],
-                body: .init(byteBuffer: ByteBuffer(bytes: result.bytes))
-            )
+            return Response(image: try await service.render(instance: uid, options: options))
         }
     }
 
@@ -115,7 +110,7 @@ struct JSONAPIRoutes<Context: RequestContext> {
             options.frame = number
         }
         if let format = parameters.get("format") {
-            guard let parsed = ImageFormat(rawValue: format.lowercased()) ?? (format.lowercased() == "jpg" ? .jpeg : nil) else {
+            guard let parsed = ImageFormat(name: format) else {
                 throw APIError(.badRequest, "format must be png or jpeg", details: ["format": format])
             }
             options.format = parsed

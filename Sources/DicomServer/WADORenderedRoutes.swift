@@ -51,7 +51,7 @@ struct WADORenderedRoutes<Context: RequestContext> {
         var options = RenderOptions(format: type == .imagePNG ? .png : .jpeg)
         options.frame = frame ?? 1
         if let window = parameters.get("window") {
-            guard let parsed = Self.window(window) else {
+            guard let parsed = Window(parsing: window) else {
                 throw APIError(.badRequest, "window must be center,width[,LINEAR|LINEAR_EXACT|SIGMOID]", details: ["window": window])
             }
             options.voi = .window(parsed)
@@ -71,20 +71,6 @@ struct WADORenderedRoutes<Context: RequestContext> {
             }
             options.quality = number
         }
-        let result = try await service.render(instance: uid, options: options)
-        return Response(
-            status: .ok,
-            headers: [.contentType: result.format.mediaType, .cacheControl: "private, max-age=3600"],
-            body: .init(byteBuffer: ByteBuffer(bytes: result.bytes))
-        )
-    }
-
-    static func window(_ text: String) -> Window? {
-        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-        guard parts.count == 2 || parts.count == 3, let center = Double(parts[0]), let width = Double(parts[1]) else { return nil }
-        let function = parts.count == 3 ? VOIFunction(name: parts[2]) : .linear
-        guard let function else { return nil }
-        let window = Window(center: center, width: width, function: function)
-        return window.isValid ? window : nil
+        return Response(image: try await service.render(instance: uid, options: options))
     }
 }

@@ -55,7 +55,7 @@ struct RenderCommand: AsyncParsableCommand {
 
     func voiRequest() throws -> VOIRequest {
         if let window {
-            guard let parsed = Self.parseWindow(window) else {
+            guard let parsed = Window(parsing: window) else {
                 throw CommandFailure.usage("--window must be center,width[,LINEAR|LINEAR_EXACT|SIGMOID], got \"\(window)\"")
             }
             return .window(parsed)
@@ -76,25 +76,13 @@ struct RenderCommand: AsyncParsableCommand {
 
     func outputFormat() throws -> ImageFormat {
         if let format {
-            guard let parsed = ImageFormat(rawValue: format.lowercased()) ?? (format.lowercased() == "jpg" ? .jpeg : nil) else {
+            guard let parsed = ImageFormat(name: format) else {
                 throw CommandFailure.usage("--format must be png or jpeg, got \"\(format)\"")
             }
             return parsed
         }
         let lowered = output.lowercased()
         return lowered.hasSuffix(".jpg") || lowered.hasSuffix(".jpeg") ? .jpeg : .png
-    }
-
-    static func parseWindow(_ text: String) -> Window? {
-        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-        guard parts.count == 2 || parts.count == 3, let center = Double(parts[0]), let width = Double(parts[1]) else { return nil }
-        var function = VOIFunction.linear
-        if parts.count == 3 {
-            guard let parsed = VOIFunction(name: parts[2]) else { return nil }
-            function = parsed
-        }
-        let window = Window(center: center, width: width, function: function)
-        return window.isValid ? window : nil
     }
 
     static func parseViewport(_ text: String) throws -> Viewport {

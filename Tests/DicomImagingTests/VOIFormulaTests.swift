@@ -48,6 +48,13 @@ struct VOIFormulaTests {
         }
     }
 
+    @Test func windowsParseFromText() {
+        #expect(Window(parsing: "-600,1500") == Window(center: -600, width: 1500))
+        #expect(Window(parsing: " 40 , 400 , sigmoid ") == Window(center: 40, width: 400, function: .sigmoid))
+        #expect(Window(parsing: "40,0.5,LINEAR_EXACT") == Window(center: 40, width: 0.5, function: .linearExact))
+        for bad in ["40", "40,0", "40,400,CUBIC", "a,b", "1,2,3,4", ""] { #expect(Window(parsing: bad) == nil, "\(bad)") }
+    }
+
     @Test func windowValidity() {
         #expect(!Window(center: 0, width: 0.5).isValid)
         #expect(Window(center: 0, width: 0.5, function: .linearExact).isValid)
