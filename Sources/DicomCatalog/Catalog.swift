@@ -98,6 +98,12 @@ public final class Catalog: Sendable {
                     instance.fileSize, instance.pixelDataOffset, instance.pixelDataLength, Date(),
                 ]
             )
+            if let metadata = instance.metadataJSON {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO instance_metadata (sopInstanceUID, json) VALUES (?, ?)",
+                    arguments: [instance.sopInstanceUID, metadata]
+                )
+            }
             guard let previous else { return .inserted }
             return previous == instance.filePath ? .unchanged : .replaced(previousFilePath: previous)
         }
@@ -220,6 +226,36 @@ public final class Catalog: Sendable {
                     JOIN series ON series.seriesInstanceUID = instance.seriesInstanceUID WHERE sopInstanceUID = ?
                     """,
                 arguments: [sopInstanceUID]
+            )
+        }
+    }
+
+    /// The stored DICOM JSON of instances (`bulkdata:` placeholders for bulk data), keyed by SOP
+    /// Instance UID; instances catalogued without it are missing from the result.
+    public func metadataJSON(of sopInstanceUIDs: [String]) throws -> [String: String] {
+        guard !sopInstanceUIDs.isEmpty else { return [:] }
+        return try database.read { db in
+            var result: [String: String] = [:]
+            // SQLite allows 32766 bound parameters; chunk to stay far below.
+            for start in stride(from: 0, to: sopInstanceUIDs.count, by: 500) {
+                let chunk = Array(sopInstanceUIDs[start..<min(start + 500, sopInstanceUIDs.count)])
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: "SELECT sopInstanceUID, json FROM instance_metadata WHERE sopInstanceUID IN (\(databaseQuestionMarks(count: chunk.count)))",
+                    arguments: StatementArguments(chunk)
+                )
+                for row in rows { result[row["sopInstanceUID"]] = row["json"] }
+            }
+            return result
+        }
+    }
+
+    /// Records the DICOM JSON of an instance catalogued before metadata was stored.
+    public func setMetadataJSON(_ json: String, of sopInstanceUID: String) throws {
+        try database.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO instance_metadata (sopInstanceUID, json) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM instance WHERE sopInstanceUID = ?)",
+                arguments: [sopInstanceUID, json, sopInstanceUID]
             )
         }
     }

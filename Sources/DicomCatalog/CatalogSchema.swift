@@ -82,6 +82,14 @@ enum CatalogSchema {
             }
             try db.create(index: "audit_on_time", on: "audit", columns: ["time"])
         }
+        migrator.registerMigration("v2: instance metadata in the DICOM JSON model") { db in
+            // Apart from the instance row so that listing instances never loads it. Rows imported before
+            // v2 have none; the service builds it from the file on first use.
+            try db.create(table: "instance_metadata") { t in
+                t.primaryKey("sopInstanceUID", .text).references("instance", onDelete: .cascade)
+                t.column("json", .text).notNull()
+            }
+        }
         return migrator
     }
 }

@@ -1,4 +1,5 @@
 import DicomCodec
+import DicomWeb
 import Foundation
 
 /// Imports DICOM files into the catalog: parse, copy into the object store (or index in place),
@@ -17,13 +18,30 @@ public struct Importer: Sendable {
         self.inPlace = inPlace
     }
 
+    /// Who an imported instance is: what a store response and cache invalidation need.
+    public struct Identity: Sendable, Equatable {
+        public var studyInstanceUID: String
+        public var seriesInstanceUID: String
+        public var sopInstanceUID: String
+        public var sopClassUID: String
+    }
+
     /// What happened to one file.
     public enum Outcome: Sendable, Equatable {
-        case stored(sopInstanceUID: String)
-        case unchanged(sopInstanceUID: String)
+        case stored(Identity)
+        case unchanged(Identity)
         /// Another file had this SOP Instance UID; the new one replaced it (caches must drop it).
-        case replaced(sopInstanceUID: String)
-        case rejected(reason: String)
+        case replaced(Identity)
+        /// `identity` is set when the file was read far enough to know it.
+        case rejected(reason: String, identity: Identity?)
+
+        /// The instance, when the file was read far enough to know it.
+        public var identity: Identity? {
+            switch self {
+            case .stored(let identity), .unchanged(let identity), .replaced(let identity): identity
+            case .rejected(_, let identity): identity
+            }
+        }
 
         public var name: String {
             switch self {
@@ -54,30 +72,46 @@ public struct Importer: Sendable {
             case .stored: stored += 1
             case .unchanged: unchanged += 1
             case .replaced: replaced += 1
-            case .rejected(let reason): rejected.append((path, reason))
+            case .rejected(let reason, _): rejected.append((path, reason))
             }
         }
     }
 
-    /// Imports one file; never throws for a bad file, only reports it.
-    public func importFile(at path: String, source: String) -> Outcome {
-        let outcome = importOrReject(path)
-        var sop: String? = nil
-        switch outcome {
-        case .stored(let uid), .unchanged(let uid), .replaced(let uid): sop = uid
-        case .rejected: break
-        }
-        let reason: String? = if case .rejected(let reason) = outcome { reason } else { nil }
-        try? catalog.logIngestion(source: "\(source) \(path)", outcome: outcome.name, reason: reason, sopInstanceUID: sop)
+    /// Imports one file; never throws for a bad file, only reports it. With `study`, an instance of
+    /// another study is rejected (STOW-RS to `/studies/{study}`).
+    public func importFile(at path: String, source: String, study: String? = nil) -> Outcome {
+        let outcome = importOrReject(path, study: study)
+        log(outcome, source: "\(source) \(path)")
         return outcome
     }
 
-    private func importOrReject(_ path: String) -> Outcome {
+    /// Imports an instance received in memory (HTTP uploads). The bytes are staged in the store's
+    /// temporary directory, so a crash leaves only a temporary file that start-up removes.
+    public func importData(_ bytes: [UInt8], source: String, study: String? = nil) -> Outcome {
+        let outcome: Outcome
+        do {
+            let staged = try store.stage(bytes)
+            defer { unlink(staged) }
+            outcome = importOrReject(staged, study: study, bytes: bytes)
+        } catch {
+            outcome = .rejected(reason: error.reason, identity: nil)
+        }
+        log(outcome, source: source)
+        return outcome
+    }
+
+    private func log(_ outcome: Outcome, source: String) {
+        let reason: String? = if case .rejected(let reason, _) = outcome { reason } else { nil }
+        try? catalog.logIngestion(source: source, outcome: outcome.name, reason: reason, sopInstanceUID: outcome.identity?.sopInstanceUID)
+    }
+
+    private func importOrReject(_ path: String, study: String?, bytes knownBytes: [UInt8]? = nil) -> Outcome {
+        var identity: Identity?
         do {
             let file = try DicomFile(path: path, limits: limits)
             let dataSet = try file.dataSet()
-            guard let bytes = FileManager.default.contents(atPath: path).map([UInt8].init) else {
-                return .rejected(reason: "the file could not be read")
+            guard let bytes = knownBytes ?? FileManager.default.contents(atPath: path).map([UInt8].init) else {
+                return .rejected(reason: "the file could not be read", identity: nil)
             }
             var instance = try IndexedInstance(
                 dataSet: dataSet,
@@ -86,6 +120,17 @@ public struct Importer: Sendable {
                 fileSize: bytes.count,
                 pixelData: PixelDataLocator.locate(in: bytes)
             )
+            instance.metadataJSON = DicomJSONEncoder().encode(dataSet).serialized()
+            let known = Identity(
+                studyInstanceUID: instance.studyInstanceUID,
+                seriesInstanceUID: instance.seriesInstanceUID,
+                sopInstanceUID: instance.sopInstanceUID,
+                sopClassUID: instance.sopClassUID
+            )
+            identity = known
+            if let study, study != instance.studyInstanceUID {
+                return .rejected(reason: "the instance belongs to study \(instance.studyInstanceUID), not \(study)", identity: identity)
+            }
             // Copies live at a path made of the UIDs, so "same path" says nothing about the bytes: whether
             // the store had to write them does. Files indexed in place are compared by path.
             var bytesChanged = true
@@ -102,18 +147,18 @@ public struct Importer: Sendable {
             }
             // The file is in place before its row exists: a crash never leaves a row without its file.
             switch try catalog.index(instance) {
-            case .inserted: return .stored(sopInstanceUID: instance.sopInstanceUID)
-            case .unchanged where !inPlace && bytesChanged, .replaced: return .replaced(sopInstanceUID: instance.sopInstanceUID)
-            case .unchanged: return .unchanged(sopInstanceUID: instance.sopInstanceUID)
+            case .inserted: return .stored(known)
+            case .unchanged where !inPlace && bytesChanged, .replaced: return .replaced(known)
+            case .unchanged: return .unchanged(known)
             }
         } catch let error as DicomError {
-            return .rejected(reason: error.message)
+            return .rejected(reason: error.message, identity: identity)
         } catch let error as IndexedInstance.MissingIdentifier {
-            return .rejected(reason: error.description)
+            return .rejected(reason: error.description, identity: identity)
         } catch let error as ObjectStore.Failure {
-            return .rejected(reason: error.reason)
+            return .rejected(reason: error.reason, identity: identity)
         } catch {
-            return .rejected(reason: "\(error)")
+            return .rejected(reason: "\(error)", identity: identity)
         }
     }
 

@@ -46,6 +46,9 @@ public struct IndexedInstance: Sendable, Equatable {
     /// Where native little-endian Pixel Data lies in the file (PixelDataLocator), for reads without parsing.
     public var pixelDataOffset: Int?
     public var pixelDataLength: Int?
+    /// The instance's attributes in the DICOM JSON model with `bulkdata:GGGGEEEE` placeholders for
+    /// bulk data, served as WADO-RS metadata without re-reading the file.
+    public var metadataJSON: String?
 
     /// Why a dataset cannot be catalogued.
     public struct MissingIdentifier: Error, Sendable, Equatable, CustomStringConvertible {

@@ -40,6 +40,14 @@ public struct ObjectStore: Sendable {
         return "\(root)/\(study)/\(series)/\(instance).dcm"
     }
 
+    /// Writes `bytes` to a new temporary file in the store and returns its path; the caller removes it.
+    /// Start-up removes any a crash left behind.
+    public func stage(_ bytes: [UInt8]) throws(Failure) -> String {
+        let temporary = temporaryPath()
+        try writeFile(bytes, to: temporary)
+        return temporary
+    }
+
     /// Writes `bytes` to `path` atomically. Returns false (and writes nothing) when the file already
     /// holds exactly these bytes.
     @discardableResult
@@ -48,13 +56,30 @@ public struct ObjectStore: Sendable {
             return false
         }
         let directory = (path as NSString).deletingLastPathComponent
-        let temporary = Self.temporaryDirectory(root) + "/\(UUID().uuidString).part"
+        let temporary = temporaryPath()
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
             throw Failure(reason: "cannot create \(directory): \(error.localizedDescription)")
         }
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        try writeFile(bytes, to: temporary)
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw Failure(reason: "cannot move the object into place: \(reason)")
+        }
+        // The rename is durable only once the directory entry is.
+        let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directoryDescriptor >= 0 {
+            fsync(directoryDescriptor)
+            close(directoryDescriptor)
+        }
+        return true
+    }
+
+    /// Creates `path` (which must not exist), writes all of `bytes` and fsyncs; removes it on failure.
+    private func writeFile(_ bytes: [UInt8], to path: String) throws(Failure) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw Failure(reason: "cannot create a temporary file: \(String(cString: strerror(errno)))") }
         var written = 0
         let failure: String? = bytes.withUnsafeBytes { buffer in
@@ -70,30 +95,31 @@ public struct ObjectStore: Sendable {
         }
         close(descriptor)
         if let failure {
-            unlink(temporary)
+            unlink(path)
             throw Failure(reason: failure)
         }
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw Failure(reason: "cannot move the object into place: \(reason)")
-        }
-        // The rename is durable only once the directory entry is.
-        let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directoryDescriptor >= 0 {
-            fsync(directoryDescriptor)
-            close(directoryDescriptor)
-        }
-        return true
     }
 
-    /// Removes temporary files a crash left behind. Call at start-up, before any import runs.
+    /// A new temporary file name. It starts with the writer's process id, so clean-up can tell the
+    /// files of a live process (an import running beside the server) from a dead one's.
+    private func temporaryPath() -> String {
+        Self.temporaryDirectory(root) + "/\(getpid())-\(UUID().uuidString).part"
+    }
+
+    /// Removes temporary files that processes no longer running left behind (a crash or kill mid-write).
     @discardableResult
     public func removeStaleTemporaryFiles() -> Int {
         let directory = Self.temporaryDirectory(root)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         var removed = 0
-        for name in names where name.hasSuffix(".part") && unlink(directory + "/" + name) == 0 { removed += 1 }
+        for name in names where name.hasSuffix(".part") {
+            if let writer = name.split(separator: "-").first.flatMap({ pid_t($0) }), writer != getpid(),
+                kill(writer, 0) == 0 || errno == EPERM
+            {
+                continue  // its writer is alive
+            }
+            if unlink(directory + "/" + name) == 0 { removed += 1 }
+        }
         return removed
     }
 }

@@ -23,4 +23,20 @@ public struct TransferSyntax: Sendable, Equatable, CustomStringConvertible {
     public var name: String { Self.known[uid] ?? "unknown transfer syntax" }
 
     public var description: String { "\(name) (\(uid))" }
+
+    /// Whether pixel data is stored native (uncompressed, frames sliceable by offset).
+    public var isNative: Bool {
+        ["1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.2"].contains(uid)
+    }
+
+    /// The media type of one encapsulated frame (PS3.18 Table 8.7.3-2), nil for native syntaxes.
+    public var frameMediaType: String? {
+        switch uid {
+        case "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70": "image/jpeg"
+        case "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81": "image/jls"
+        case "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91": "image/jp2"
+        case "1.2.840.10008.1.2.5": "image/dicom-rle"
+        default: isNative ? nil : "application/octet-stream"
+        }
+    }
 }

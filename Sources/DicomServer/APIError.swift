@@ -42,24 +42,35 @@ public struct APIError: HTTPResponseError, Sendable {
             APIError(.serviceUnavailable, "the render queue is full; retry shortly", headers: [.retryAfter: String(seconds)])
         case .unrenderable(let error):
             APIError(.unprocessableContent, "the stored object cannot be rendered", details: ["kind": error.kind.rawValue, "reason": error.message])
+        case .unreadable(let uid):
+            // A storage fault, not the client's: no path in the answer, the log has the details.
+            APIError(.internalServerError, "the stored object cannot be read", details: ["uid": uid])
         }
     }
 }
 
-/// Maps anything a route throws to an `APIError`: never a stack trace, never a 500 for bad input.
+/// Turns anything a route throws into the JSON error body (an `APIError`'s response): never a stack
+/// trace, never a 500 for bad input. Errors become responses here, so outer middleware (CORS, request
+/// statistics) sees every answer.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as APIError {
-            throw error
-        } catch let error as RenderServiceError {
-            throw APIError.from(error)
-        } catch let error as HTTPError {
-            throw APIError(error.status, error.body ?? error.status.reasonPhrase)
         } catch {
+            return try Self.apiError(error, context: context).response(from: request, context: context)
+        }
+    }
+
+    static func apiError(_ error: any Error, context: Context) -> APIError {
+        switch error {
+        case let error as APIError: return error
+        case let error as RenderServiceError:
+            if case .unreadable = error { context.logger.error("stored object unreadable", metadata: ["error": "\(error)"]) }
+            return APIError.from(error)
+        case let error as HTTPError: return APIError(error.status, error.body ?? error.status.reasonPhrase, headers: error.headers)
+        default:
             context.logger.error("unexpected error", metadata: ["error": "\(error)"])
-            throw APIError(.internalServerError, "internal error")
+            return APIError(.internalServerError, "internal error")
         }
     }
 }

@@ -1,11 +1,13 @@
 import DicomCatalog
 import DicomCodec
+import DicomImaging
 import Foundation
 import Hummingbird
 import Logging
 import RenderService
 
-/// What the server needs to run.
+/// What the server needs to run. `dicomserve serve` fills it from flags, environment, config file and
+/// these defaults.
 public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
@@ -13,6 +15,14 @@ public struct ServerConfiguration: Sendable {
     public var presetsDirectory: String
     public var renderThreads: Int
     public var version: String
+    /// Largest accepted upload (STOW-RS, `POST /api/v1/dicom/instances`), in bytes.
+    public var maximumUploadSize: Int
+    /// Most frames one WADO-RS frames request may name.
+    public var maximumFramesPerRequest: Int
+    /// The box thumbnails fit in, unless the request gives a viewport.
+    public var thumbnailSize: Int
+    /// Browser origins allowed by CORS; nil means "any on loopback, none elsewhere".
+    public var corsOrigins: [String]?
 
     public init(
         host: String = "127.0.0.1",
@@ -20,7 +30,11 @@ public struct ServerConfiguration: Sendable {
         dataDirectory: String = "./data",
         presetsDirectory: String = "presets",
         renderThreads: Int = ProcessInfo.processInfo.activeProcessorCount,
-        version: String = "dev"
+        version: String = "dev",
+        maximumUploadSize: Int = 512 << 20,
+        maximumFramesPerRequest: Int = 1000,
+        thumbnailSize: Int = 256,
+        corsOrigins: [String]? = nil
     ) {
         self.host = host
         self.port = port
@@ -28,34 +42,73 @@ public struct ServerConfiguration: Sendable {
         self.presetsDirectory = presetsDirectory
         self.renderThreads = renderThreads
         self.version = version
+        self.maximumUploadSize = maximumUploadSize
+        self.maximumFramesPerRequest = maximumFramesPerRequest
+        self.thumbnailSize = thumbnailSize
+        self.corsOrigins = corsOrigins
+    }
+
+    /// Whether the listening address is loopback only.
+    public var isLoopback: Bool { ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.") }
+
+    /// The CORS policy: the configured list, else any origin on loopback (development) and none elsewhere.
+    public var corsPolicy: CORSPolicy {
+        if let corsOrigins { return CORSPolicy(origins: corsOrigins == ["*"] ? .any : .list(corsOrigins)) }
+        return CORSPolicy(origins: isLoopback ? .any : .none)
     }
 }
 
 /// The router with every route and middleware; tests build the same one.
-public func buildRouter(service: RenderService, version: String) -> Router<BasicRequestContext> {
+public func buildRouter(
+    service: RenderService,
+    configuration: ServerConfiguration,
+    statistics: RequestStatistics = RequestStatistics()
+) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
-    router.add(middleware: ErrorMiddleware())
+    // Outermost first. Middleware must be added before routes: Hummingbird binds it when a route is added.
+    router.add(middleware: RequestStatisticsMiddleware(statistics: statistics))
+    router.add(middleware: CORSMiddleware(policy: configuration.corsPolicy))
     router.add(middleware: LogRequestsMiddleware(.info))
-    JSONAPIRoutes<BasicRequestContext>(service: service, version: version).register(on: router)
+    router.add(middleware: ErrorMiddleware())
+    JSONAPIRoutes<BasicRequestContext>(
+        service: service,
+        version: configuration.version,
+        statistics: statistics,
+        maximumUploadSize: configuration.maximumUploadSize
+    ).register(on: router)
     QIDORoutes<BasicRequestContext>(service: service).register(on: router)
+    WADORetrieveRoutes<BasicRequestContext>(service: service, maximumFramesPerRequest: configuration.maximumFramesPerRequest)
+        .register(on: router)
     WADORenderedRoutes<BasicRequestContext>(service: service).register(on: router)
+    STOWRoutes<BasicRequestContext>(service: service, maximumBodySize: configuration.maximumUploadSize).register(on: router)
     return router
 }
 
-/// Opens the catalog and presets and assembles the application (DESIGN.md: one `buildApplication`).
+/// Opens the catalog, object store and presets and builds the render service.
+public func buildService(_ configuration: ServerConfiguration) throws -> RenderService {
+    let catalog = try Catalog(path: configuration.dataDirectory + "/catalog.sqlite")
+    let store = try ObjectStore(root: configuration.dataDirectory + "/objects")
+    // Uploads interrupted by a crash left only temporary files; nothing refers to them.
+    store.removeStaleTemporaryFiles()
+    let presets = try PresetLibrary.load(directory: configuration.presetsDirectory)
+    return RenderService(
+        catalog: catalog,
+        store: store,
+        presets: presets,
+        pool: RenderPool(threads: configuration.renderThreads),
+        thumbnailViewport: Viewport(width: configuration.thumbnailSize, height: configuration.thumbnailSize)
+    )
+}
+
+/// Assembles the application over a service (DESIGN.md: one `buildApplication`).
 public func buildApplication(
     _ configuration: ServerConfiguration,
+    service: RenderService,
     logger: Logger = Logger(label: "dicomserve")
-) throws
-    -> (some ApplicationProtocol, RenderService)
-{
-    let catalog = try Catalog(path: configuration.dataDirectory + "/catalog.sqlite")
-    let presets = try PresetLibrary.load(directory: configuration.presetsDirectory)
-    let service = RenderService(catalog: catalog, presets: presets, pool: RenderPool(threads: configuration.renderThreads))
-    let application = Application(
-        router: buildRouter(service: service, version: configuration.version),
+) -> some ApplicationProtocol {
+    Application(
+        router: buildRouter(service: service, configuration: configuration),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "dicomserve"),
         logger: logger
     )
-    return (application, service)
 }

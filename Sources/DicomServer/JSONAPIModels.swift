@@ -133,3 +133,58 @@ struct HealthJSON: ResponseEncodable {
     var render_queue: Int
     var render_threads: Int
 }
+
+/// `GET /api/v1/metrics`: DESIGN.md's request figures and the cache's.
+struct MetricsJSON: ResponseEncodable {
+    var requests_total: Int
+    var requests_failed: Int
+    var active_requests: Int
+    /// Milliseconds.
+    var avg_response_time: Double
+    var success_rate: Double
+    var cache: CacheFiguresJSON
+}
+
+/// Cache figures; `enabled` is false until a render cache exists.
+struct CacheFiguresJSON: ResponseEncodable {
+    var enabled: Bool
+    var hits: Int
+    var misses: Int
+    var hit_rate: Double
+}
+
+struct ClearCacheJSON: ResponseEncodable {
+    var cleared: Bool
+    /// The cache generation now in use; keys of older generations are never read again.
+    var generation: Int
+}
+
+/// One file of an upload and what became of it.
+struct UploadedInstanceJSON: ResponseEncodable {
+    var outcome: String
+    var sop_instance_uid: String?
+    var series_uid: String?
+    var study_uid: String?
+    var reason: String?
+}
+
+struct UploadJSON: ResponseEncodable {
+    var stored: Int
+    var failed: Int
+    var instances: [UploadedInstanceJSON]
+}
+
+struct IngestionJSON: ResponseEncodable {
+    var id: Int64?
+    var time: String
+    var source: String
+    var outcome: String
+    var reason: String?
+    var sop_instance_uid: String?
+}
+
+struct IngestionsJSON: ResponseEncodable {
+    var ingestions: [IngestionJSON]
+    var limit: Int
+    var offset: Int
+}

@@ -2,6 +2,7 @@ import DicomCatalog
 import DicomCodec
 import DicomImaging
 import DicomWeb
+import Foundation
 import Hummingbird
 import RenderService
 
@@ -9,13 +10,19 @@ import RenderService
 struct JSONAPIRoutes<Context: RequestContext> {
     let service: RenderService
     let version: String
+    let statistics: RequestStatistics
+    let maximumUploadSize: Int
 
     func register(on router: Router<Context>) {
         let api = router.group("api/v1")
         api.get("health") { _, _ in
             HealthJSON(status: "ok", version: version, render_queue: service.pool.load, render_threads: service.pool.threads)
         }
+        api.get("metrics") { _, _ in statistics.snapshot }
         let dicom = api.group("dicom")
+        dicom.post("instances") { request, _ in try await upload(request) }
+        dicom.post("clear-cache") { _, _ in ClearCacheJSON(cleared: true, generation: service.bumpCacheGeneration()) }
+        dicom.get("ingestions") { request, _ in try ingestions(request) }
         dicom.get("presets") { _, _ in PresetsJSON(presets: service.presets.presets.map(PresetJSON.init)) }
         dicom.get("studies") { request, _ in try studies(request) }
         dicom.get("studies/:study") { _, context in
@@ -80,6 +87,70 @@ struct JSONAPIRoutes<Context: RequestContext> {
         }
         let (rows, total) = try service.catalog.studies(matching: query)
         return StudiesJSON(studies: rows.map(StudyJSON.init), total: total)
+    }
+
+    /// `POST /api/v1/dicom/instances`: one application/dicom body or a multipart of them. 200 when
+    /// anything was stored (each file's outcome listed), 422 when nothing was.
+    func upload(_ request: Request) async throws -> UploadJSON {
+        let upload = try await UploadedInstances(request, limit: maximumUploadSize, multipartOnly: false)
+        var results: [UploadedInstanceJSON] = []
+        for item in upload.items {
+            switch item {
+            case .unsupportedPart(let type):
+                results.append(UploadedInstanceJSON(outcome: "rejected", reason: "a part of type \(type) is not a DICOM file"))
+            case .dicom(let bytes):
+                let outcome = try await service.ingest(bytes, source: "upload", study: nil)
+                let reason: String? = if case .rejected(let reason, _) = outcome { reason } else { nil }
+                results.append(
+                    UploadedInstanceJSON(
+                        outcome: outcome.name,
+                        sop_instance_uid: outcome.identity?.sopInstanceUID,
+                        series_uid: outcome.identity?.seriesInstanceUID,
+                        study_uid: outcome.identity?.studyInstanceUID,
+                        reason: reason
+                    )
+                )
+            }
+        }
+        let failed = results.filter { $0.outcome == "rejected" }
+        guard failed.count < results.count else {
+            throw APIError(
+                .unprocessableContent,
+                results.count == 1 ? "the upload is not a usable DICOM file" : "none of the uploaded files is a usable DICOM file",
+                details: ["reason": failed.first?.reason ?? "empty upload", "files": "\(results.count)"]
+            )
+        }
+        return UploadJSON(stored: results.count - failed.count, failed: failed.count, instances: results)
+    }
+
+    func ingestions(_ request: Request) throws -> IngestionsJSON {
+        let parameters = request.uri.queryParameters
+        let limit = try Self.integer(parameters.get("limit"), name: "limit", range: 1...1000) ?? 100
+        let offset = try Self.integer(parameters.get("offset"), name: "offset", range: 0...Int(Int32.max)) ?? 0
+        let formatter = ISO8601DateFormatter()
+        let rows = try service.catalog.ingestions(limit: limit, offset: offset)
+        return IngestionsJSON(
+            ingestions: rows.map {
+                IngestionJSON(
+                    id: $0.id,
+                    time: formatter.string(from: $0.time),
+                    source: $0.source,
+                    outcome: $0.outcome,
+                    reason: $0.reason,
+                    sop_instance_uid: $0.sopInstanceUID
+                )
+            },
+            limit: limit,
+            offset: offset
+        )
+    }
+
+    static func integer(_ text: String?, name: String, range: ClosedRange<Int>) throws -> Int? {
+        guard let text else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw APIError(.badRequest, "\(name) must be a number in \(range.lowerBound)…\(range.upperBound)", details: [name: text])
+        }
+        return value
     }
 
     /// Accepts `2024-01-31` as well as DICOM's `20240131`.

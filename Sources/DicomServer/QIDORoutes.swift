@@ -45,15 +45,7 @@ struct QIDORoutes<Context: RequestContext> {
     /// The results as `application/dicom+json` (or `application/json` when that is what the client asked
     /// for); 406 when the Accept header allows neither.
     func respond(_ request: Request, _ results: [DicomDataSet]) throws -> Response {
-        let accept = AcceptHeader(request.headers[values: .accept])
-        let queryAccept = request.uri.queryParameters.get("accept").map { AcceptHeader($0) }
-        guard let type = (queryAccept ?? accept).negotiate(Self.jsonTypes) else {
-            throw APIError(
-                .notAcceptable,
-                "QIDO-RS answers application/dicom+json",
-                details: ["accept": request.headers[values: .accept].joined(separator: ", ")]
-            )
-        }
+        let type = try Self.negotiateJSON(request, what: "QIDO-RS results")
         let encoder = DicomJSONEncoder()
         let body = JSONValue.array(results.map(encoder.encode)).serialized()
         return Response(
@@ -61,6 +53,21 @@ struct QIDORoutes<Context: RequestContext> {
             headers: [.contentType: type.essence + "; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: body))
         )
+    }
+
+    /// `application/dicom+json` or `application/json`, from the Accept header or an `accept=` query
+    /// parameter; 406 naming `what` otherwise.
+    static func negotiateJSON(_ request: Request, what: String) throws -> DicomWeb.MediaType {
+        let accept = AcceptHeader(request.headers[values: .accept])
+        let queryAccept = request.uri.queryParameters.get("accept").map { AcceptHeader($0) }
+        guard let type = (queryAccept ?? accept).negotiate(jsonTypes) else {
+            throw APIError(
+                .notAcceptable,
+                "\(what) are application/dicom+json",
+                details: ["accept": request.headers[values: .accept].joined(separator: ", ")]
+            )
+        }
+        return type
     }
 
     static func base(_ request: Request) -> String {

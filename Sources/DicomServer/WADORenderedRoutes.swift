@@ -1,3 +1,4 @@
+import DicomCatalog
 import DicomCodec
 import DicomImaging
 import DicomWeb
@@ -17,28 +18,40 @@ struct WADORenderedRoutes<Context: RequestContext> {
         let instance = "studies/:study/series/:series/instances/:instance"
         web.get("\(instance)/rendered") { request, context in try await render(request, context, frame: nil, thumbnail: false) }
         web.get("\(instance)/thumbnail") { request, context in try await render(request, context, frame: nil, thumbnail: true) }
-        web.get("\(instance)/frames/:frame/rendered") { request, context in
+        web.get("\(instance)/frames/:frames/rendered") { request, context in
             try await render(request, context, frame: try Self.frame(context), thumbnail: false)
         }
-        web.get("\(instance)/frames/:frame/thumbnail") { request, context in
+        web.get("\(instance)/frames/:frames/thumbnail") { request, context in
             try await render(request, context, frame: try Self.frame(context), thumbnail: true)
+        }
+        // Study and series thumbnails show the middle image of the series (PS3.18 9.6.1.1).
+        web.get("studies/:study/thumbnail") { request, context in
+            let row = try service.representativeInstance(study: try Self.uid(context, "study"), series: nil)
+            return try await render(request, row: row, frame: nil, thumbnail: true)
+        }
+        web.get("studies/:study/series/:series/thumbnail") { request, context in
+            let row = try service.representativeInstance(study: try Self.uid(context, "study"), series: try Self.uid(context, "series"))
+            return try await render(request, row: row, frame: nil, thumbnail: true)
         }
     }
 
+    static func uid(_ context: Context, _ name: String) throws -> String {
+        try JSONAPIRoutes<Context>.uid(try context.parameters.require(name))
+    }
+
     static func frame(_ context: Context) throws -> Int {
-        let text = try context.parameters.require("frame")
+        let text = try context.parameters.require("frames")
         guard let frame = Int(text), frame >= 1 else { throw APIError(.badRequest, "frame numbers start at 1", details: ["frame": text]) }
         return frame
     }
 
     func render(_ request: Request, _ context: Context, frame: Int?, thumbnail: Bool) async throws -> Response {
-        let study = try JSONAPIRoutes<Context>.uid(try context.parameters.require("study"))
-        let series = try JSONAPIRoutes<Context>.uid(try context.parameters.require("series"))
-        let uid = try JSONAPIRoutes<Context>.uid(try context.parameters.require("instance"))
-        let row = try service.instance(uid)
-        guard row.studyInstanceUID == study, row.seriesInstanceUID == series else {
-            throw APIError(.notFound, "instance not found in that study and series", details: ["uid": uid])
-        }
+        let row = try service.instance(try Self.uid(context, "instance"), study: try Self.uid(context, "study"), series: try Self.uid(context, "series"))
+        return try await render(request, row: row, frame: frame, thumbnail: thumbnail)
+    }
+
+    func render(_ request: Request, row: InstanceRow, frame: Int?, thumbnail: Bool) async throws -> Response {
+        let uid = row.sopInstanceUID
         let parameters = request.uri.queryParameters
         let accept = parameters.get("accept").map { AcceptHeader($0) } ?? AcceptHeader(request.headers[values: .accept])
         guard let type = accept.negotiate(Self.offers) else {

@@ -56,15 +56,24 @@ public enum Multipart {
         var output: [UInt8] = []
         output.reserveCapacity(parts.reduce(0) { $0 + $1.body.count + 128 })
         for part in parts {
-            output += Array("--\(boundary)\r\n".utf8)
-            for header in part.headers { output += Array("\(header.name): \(header.value)\r\n".utf8) }
-            output += Array("\r\n".utf8)
+            output += head(of: part.headers, boundary: boundary)
             output += part.body
             output += Array("\r\n".utf8)
         }
-        output += Array("--\(boundary)--\r\n".utf8)
+        output += closing(boundary: boundary)
         return output
     }
+
+    /// What precedes a part's body: the delimiter and the part's headers. For writing a body part by
+    /// part (streaming), follow each body with CRLF and end with `closing(boundary:)`.
+    public static func head(of headers: [(name: String, value: String)], boundary: String) -> [UInt8] {
+        var text = "--\(boundary)\r\n"
+        for header in headers { text += "\(header.name): \(header.value)\r\n" }
+        return Array((text + "\r\n").utf8)
+    }
+
+    /// The closing delimiter.
+    public static func closing(boundary: String) -> [UInt8] { Array("--\(boundary)--\r\n".utf8) }
 
     /// A boundary that cannot occur by chance in binary DICOM data: 32 random hex digits.
     public static func makeBoundary<G: RandomNumberGenerator>(using generator: inout G) -> String {

@@ -2,6 +2,7 @@ import DicomCatalog
 import DicomCodec
 import DicomImaging
 import Foundation
+import Synchronization
 
 /// A rendered image and what it was rendered with.
 public struct RenderedImageResult: Sendable {
@@ -34,25 +35,47 @@ public struct RenderOptions: Sendable, Equatable {
 /// Finds instances in the catalog and renders them on the render pool. No HTTP types here.
 public final class RenderService: Sendable {
     public let catalog: Catalog
+    public let store: ObjectStore
     public let presets: PresetLibrary
+    /// Decoding, rendering and encoding: CPU-bound, sized to the cores.
     public let pool: RenderPool
+    /// Blocking file reads and ingest writes, kept off both the event loops and the render threads.
+    public let filePool: RenderPool
     public let thumbnailViewport: Viewport
     public let limits: DecodingLimits
-    private let encoder = ImageEncoder()
-    private let renderer = InstanceRenderer()
+    let encoder = ImageEncoder()
+    let renderer = InstanceRenderer()
+    private let generation = Atomic(0)
 
     public init(
         catalog: Catalog,
+        store: ObjectStore,
         presets: PresetLibrary,
         pool: RenderPool,
+        filePool: RenderPool = RenderPool(threads: 4, queueLimit: 1024),
         thumbnailViewport: Viewport = Viewport(width: 256, height: 256),
         limits: DecodingLimits = .default
     ) {
         self.catalog = catalog
+        self.store = store
         self.presets = presets
         self.pool = pool
+        self.filePool = filePool
         self.thumbnailViewport = thumbnailViewport
         self.limits = limits
+    }
+
+    /// The cache generation: part of every cache key, so bumping it retires every cached render at once.
+    public var cacheGeneration: Int { generation.load(ordering: .relaxed) }
+
+    /// Retires every cached render (`clear-cache`); returns the new generation.
+    @discardableResult
+    public func bumpCacheGeneration() -> Int { generation.add(1, ordering: .relaxed).newValue }
+
+    /// Stops the worker threads once their queued work is done.
+    public func shutdown() async throws {
+        try await pool.shutdown()
+        try await filePool.shutdown()
     }
 
     /// The catalog row of an instance, or `.notFound`.

@@ -10,4 +10,6 @@ public enum RenderServiceError: Error, Sendable, Equatable {
     case overloaded(retryAfterSeconds: Int)
     /// The stored object could not be decoded or rendered (422).
     case unrenderable(DicomError)
+    /// The catalogued file is missing or unreadable (a storage fault, 500).
+    case unreadable(sopInstanceUID: String)
 }

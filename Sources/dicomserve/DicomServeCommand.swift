@@ -6,8 +6,11 @@ struct DicomServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dicomserve",
         abstract: "A fast DICOM image server and renderer.",
+        version: version,
         subcommands: [RenderCommand.self, InfoCommand.self, ImportCommand.self, ServeCommand.self]
     )
+
+    static let version = "0.2.0"
 }
 
 /// A failure to report on one line and exit with `exitCode`.

@@ -1,60 +1,113 @@
 import ArgumentParser
+import Configuration
 import DicomServer
 import Foundation
 import Logging
+import SystemPackage
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve the catalogued studies over HTTP (the JSON API under /api/v1).",
+        abstract: "Serve the catalogued studies over HTTP: the JSON API under /api/v1 and DICOMweb under /dicomweb.",
         discussion: """
-            Every option can also be set with an environment variable (DICOMSERVE_HOST, DICOMSERVE_PORT, \\
-            DICOMSERVE_DATA_DIR, DICOMSERVE_PRESETS, DICOMSERVE_RENDER_THREADS); a flag wins over the environment. \\
-            SIGTERM or SIGINT drain in-flight requests, then the process exits 0.
+            Settings come from, in order of precedence: flags, DICOMSERVE_* environment variables, the JSON \\
+            config file (--config or DICOMSERVE_CONFIG; keys are the flag names in camelCase, e.g. \\
+            {"port": 8080, "dataDir": "/var/lib/dicomserve", "corsOrigins": ["https://viewer.example"]}), \\
+            then the defaults shown. Each flag's variable is named after it: --data-dir is DICOMSERVE_DATA_DIR. \\
+            List values in the environment are comma-separated. SIGTERM or SIGINT drain in-flight requests, \\
+            then the process exits 0.
             """
     )
 
-    @Option(help: "Address to listen on (env DICOMSERVE_HOST; default 127.0.0.1).") var host: String?
-    @Option(help: "Port (env DICOMSERVE_PORT; default 8080).") var port: Int?
-    @Option(help: "Data directory with catalog.sqlite and objects/ (env DICOMSERVE_DATA_DIR; default ./data).") var dataDir: String?
-    @Option(help: "Presets directory (env DICOMSERVE_PRESETS; default ./presets).") var presets: String?
-    @Option(help: "Render threads (env DICOMSERVE_RENDER_THREADS; default: the number of cores).") var renderThreads: Int?
+    @Option(help: "Address to listen on (DICOMSERVE_HOST; default 127.0.0.1).") var host: String?
+    @Option(help: "Port (DICOMSERVE_PORT; default 8080).") var port: Int?
+    @Option(help: "Data directory with catalog.sqlite and objects/ (DICOMSERVE_DATA_DIR; default ./data).") var dataDir: String?
+    @Option(help: "Presets directory (DICOMSERVE_PRESETS; default: the installed presets).") var presets: String?
+    @Option(help: "Render threads (DICOMSERVE_RENDER_THREADS; default: the number of cores).") var renderThreads: Int?
+    @Option(help: "Largest upload in MiB, STOW-RS and POST /api/v1/dicom/instances (DICOMSERVE_MAX_UPLOAD_MB; default 512).")
+    var maxUploadMb: Int?
+    @Option(help: "Most frames in one WADO-RS frames request (DICOMSERVE_MAX_FRAMES_PER_REQUEST; default 1000).")
+    var maxFramesPerRequest: Int?
+    @Option(help: "Thumbnails fit in this many pixels square (DICOMSERVE_THUMBNAIL_SIZE; default 256).") var thumbnailSize: Int?
+    @Option(
+        help: """
+            Browser origins allowed by CORS, comma-separated, or * (DICOMSERVE_CORS_ORIGINS; default: any origin when \\
+            listening on loopback, none otherwise).
+            """
+    )
+    var corsOrigins: String?
+    @Option(help: "JSON config file (DICOMSERVE_CONFIG).") var config: String?
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        var configuration = ServerConfiguration(version: "0.1.0")
-        configuration.host = host ?? environment["DICOMSERVE_HOST"] ?? configuration.host
-        configuration.port = try port ?? environment["DICOMSERVE_PORT"].map(Self.port) ?? configuration.port
-        configuration.dataDirectory = dataDir ?? environment["DICOMSERVE_DATA_DIR"] ?? configuration.dataDirectory
-        configuration.presetsDirectory = presets ?? environment["DICOMSERVE_PRESETS"] ?? PresetLocation.defaultDirectory()
-        configuration.renderThreads = try renderThreads ?? environment["DICOMSERVE_RENDER_THREADS"].map(Self.threads) ?? configuration.renderThreads
+        let reader = try await configurationReader()
+        var configuration = ServerConfiguration(version: DicomServeCommand.version)
+        configuration.host = reader.string(forKey: "host", default: configuration.host)
+        configuration.port = try Self.checked(reader.int(forKey: "port", default: configuration.port), "port", 0...65_535)
+        configuration.dataDirectory = reader.string(forKey: "dataDir", default: configuration.dataDirectory)
+        configuration.presetsDirectory = reader.string(forKey: "presets") ?? PresetLocation.defaultDirectory()
+        configuration.renderThreads = try Self.checked(reader.int(forKey: "renderThreads", default: configuration.renderThreads), "render-threads", 1...256)
+        configuration.maximumUploadSize =
+            try Self.checked(reader.int(forKey: "maxUploadMb", default: configuration.maximumUploadSize >> 20), "max-upload-mb", 1...65_536) << 20
+        configuration.maximumFramesPerRequest = try Self.checked(
+            reader.int(forKey: "maxFramesPerRequest", default: configuration.maximumFramesPerRequest),
+            "max-frames-per-request",
+            1...100_000
+        )
+        configuration.thumbnailSize = try Self.checked(reader.int(forKey: "thumbnailSize", default: configuration.thumbnailSize), "thumbnail-size", 16...4096)
+        configuration.corsOrigins = reader.stringArray(forKey: "corsOrigins")
 
         var logger = Logger(label: "dicomserve")
         logger.logLevel = .info
-        logger.info(
-            "starting",
-            metadata: [
-                "host": "\(configuration.host)", "port": "\(configuration.port)", "data-dir": "\(configuration.dataDirectory)",
-                "presets": "\(configuration.presetsDirectory)", "render-threads": "\(configuration.renderThreads)",
-            ]
-        )
         do {
             try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         } catch {
             throw CommandFailure.other("cannot create the data directory \(configuration.dataDirectory): \(error.localizedDescription)")
         }
-        let (application, service) = try buildApplication(configuration, logger: logger)
-        try await application.runService()
-        try await service.pool.shutdown()
+        let service = try buildService(configuration)
+        logger.info(
+            "starting",
+            metadata: [
+                "host": "\(configuration.host)", "port": "\(configuration.port)", "data-dir": "\(configuration.dataDirectory)",
+                "presets": "\(configuration.presetsDirectory)", "render-threads": "\(configuration.renderThreads)",
+                "cors": "\(configuration.corsPolicy.origins)",
+            ]
+        )
+        try await buildApplication(configuration, service: service, logger: logger).runService()
+        try await service.shutdown()
     }
 
-    static func port(_ text: String) throws -> Int {
-        guard let port = Int(text), (0...65_535).contains(port) else { throw CommandFailure.usage("DICOMSERVE_PORT must be 0–65535") }
-        return port
+    /// Flags first, then DICOMSERVE_* variables, then the config file.
+    func configurationReader() async throws -> ConfigReader {
+        var flags: [AbsoluteConfigKey: ConfigValue] = [:]
+        func set(_ key: String, _ value: ConfigContent?) {
+            if let value { flags[AbsoluteConfigKey([key])] = ConfigValue(value, isSecret: false) }
+        }
+        set("host", host.map(ConfigContent.string))
+        set("port", port.map(ConfigContent.int))
+        set("dataDir", dataDir.map(ConfigContent.string))
+        set("presets", presets.map(ConfigContent.string))
+        set("renderThreads", renderThreads.map(ConfigContent.int))
+        set("maxUploadMb", maxUploadMb.map(ConfigContent.int))
+        set("maxFramesPerRequest", maxFramesPerRequest.map(ConfigContent.int))
+        set("thumbnailSize", thumbnailSize.map(ConfigContent.int))
+        set("corsOrigins", corsOrigins.map { .stringArray($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) })
+
+        let environment = EnvironmentVariablesProvider().prefixKeys(with: "dicomserve")
+        var providers: [any ConfigProvider] = [InMemoryProvider(name: "flags", values: flags), environment]
+        if let path = config ?? ProcessInfo.processInfo.environment["DICOMSERVE_CONFIG"] {
+            do {
+                providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(path)))
+            } catch {
+                throw CommandFailure.usage("cannot read the config file \(path): \(error)")
+            }
+        }
+        return ConfigReader(providers: providers)
     }
 
-    static func threads(_ text: String) throws -> Int {
-        guard let count = Int(text), count >= 1 else { throw CommandFailure.usage("DICOMSERVE_RENDER_THREADS must be ≥ 1") }
-        return count
+    static func checked(_ value: Int, _ name: String, _ range: ClosedRange<Int>) throws -> Int {
+        guard range.contains(value) else {
+            throw CommandFailure.usage("\(name) must be \(range.lowerBound)–\(range.upperBound), not \(value)")
+        }
+        return value
     }
 }

@@ -28,9 +28,9 @@ struct JSONAPITests {
         try #require(summary.stored == files.count)
         let presets = try PresetLibrary.load(directory: repository.appendingPathComponent("presets").path)
         let pool = RenderPool(threads: 2)
-        let service = RenderService(catalog: catalog, presets: presets, pool: pool)
-        try await body(buildRouter(service: service, version: "test"), catalog)
-        try await pool.shutdown()
+        let service = RenderService(catalog: catalog, store: store, presets: presets, pool: pool)
+        try await body(buildRouter(service: service, configuration: ServerConfiguration(version: "test")), catalog)
+        try await service.shutdown()
     }
 
     static func json(_ buffer: ByteBuffer) throws -> [String: Any] {

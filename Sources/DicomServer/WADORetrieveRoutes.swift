@@ -1,0 +1,188 @@
+import DicomCatalog
+import DicomCodec
+import DicomWeb
+import Foundation
+import Hummingbird
+import RenderService
+
+/// WADO-RS retrieve under /dicomweb (PS3.18 10.4): instances as `multipart/related;
+/// type="application/dicom"`, metadata as DICOM JSON, frames and bulk data.
+struct WADORetrieveRoutes<Context: RequestContext> {
+    let service: RenderService
+    /// At most this many frames in one frames request.
+    let maximumFramesPerRequest: Int
+
+    func register(on router: Router<Context>) {
+        let web = router.group("dicomweb")
+        let instance = "studies/:study/series/:series/instances/:instance"
+        web.get("studies/:study") { request, context in
+            try await retrieve(request, rows: try service.instances(ofStudy: try Self.uid(context, "study")))
+        }
+        web.get("studies/:study/series/:series") { request, context in
+            let rows = try service.instances(ofSeries: try Self.uid(context, "series"), inStudy: try Self.uid(context, "study"))
+            return try await retrieve(request, rows: rows)
+        }
+        web.get(RouterPath(instance)) { request, context in try await retrieve(request, rows: [try Self.instance(service, context)]) }
+
+        web.get("studies/:study/metadata") { request, context in
+            try await metadata(request, rows: try service.instances(ofStudy: try Self.uid(context, "study")))
+        }
+        web.get("studies/:study/series/:series/metadata") { request, context in
+            let rows = try service.instances(ofSeries: try Self.uid(context, "series"), inStudy: try Self.uid(context, "study"))
+            return try await metadata(request, rows: rows)
+        }
+        web.get("\(instance)/metadata") { request, context in try await metadata(request, rows: [try Self.instance(service, context)]) }
+
+        web.get("\(instance)/frames/:frames") { request, context in
+            let row = try Self.instance(service, context)
+            return try await frames(request, row: row, numbers: try frameNumbers(try context.parameters.require("frames")))
+        }
+        web.get("\(instance)/bulkdata/:tag") { request, context in
+            let row = try Self.instance(service, context)
+            let text = try context.parameters.require("tag")
+            guard let tag = DicomTag(hex: text) else {
+                throw APIError(.badRequest, "bulk data is named by its tag, GGGGEEEE in hexadecimal", details: ["tag": text])
+            }
+            // Pixel data is bulk data made of frames: answered like a request for all of them.
+            if [DicomTag(0x7FE0, 0x0010), DicomTag(0x7FE0, 0x0008), DicomTag(0x7FE0, 0x0009)].contains(tag) {
+                return try await frames(request, row: row, numbers: Array(1...row.numberOfFrames))
+            }
+            let bytes = try await service.bulkData(row, tag: tag)
+            return Self.multipart(
+                [bytes],
+                partType: DicomWeb.MediaType(type: "application", subtype: "octet-stream"),
+                location: Self.base(request) + "/" + instancePath(row) + "/bulkdata/" + tag.hexKey
+            )
+        }
+    }
+
+    // MARK: Instances
+
+    func retrieve(_ request: Request, rows: [InstanceRow]) async throws -> Response {
+        let syntaxes = Set(rows.map(\.transferSyntaxUID))
+        guard RetrieveNegotiation.instances(AcceptHeader(request.headers[values: .accept]), storedTransferSyntaxes: syntaxes) else {
+            throw APIError(
+                .notAcceptable,
+                "instances are returned as stored: multipart/related; type=\"application/dicom\" in \(syntaxes.sorted().joined(separator: ", "))",
+                details: ["accept": request.headers[values: .accept].joined(separator: ", ")]
+            )
+        }
+        let boundary = Multipart.makeBoundary()
+        let base = Self.base(request)
+        let service = self.service
+        // The first object is read before answering, so a missing file is an error status, not a cut body.
+        let first = try await service.objectBytes(rows[0])
+        let body = ResponseBody { writer in
+            for (index, row) in rows.enumerated() {
+                let bytes = index == 0 ? first : try await service.objectBytes(row)
+                var buffer = ByteBuffer(
+                    bytes: Multipart.head(
+                        of: [
+                            ("Content-Type", "application/dicom; transfer-syntax=\(row.transferSyntaxUID)"),
+                            ("Content-Location", base + "/" + instancePath(row)),
+                        ],
+                        boundary: boundary
+                    )
+                )
+                buffer.writeBytes(bytes)
+                buffer.writeString("\r\n")
+                try await writer.write(buffer)
+            }
+            try await writer.write(ByteBuffer(bytes: Multipart.closing(boundary: boundary)))
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "multipart/related; type=\"application/dicom\"; boundary=\(boundary)"],
+            body: body
+        )
+    }
+
+    // MARK: Metadata
+
+    /// DICOM JSON of each instance, assembled from the catalog's stored text: bulk data placeholders
+    /// become this server's bulkdata URLs.
+    func metadata(_ request: Request, rows: [InstanceRow]) async throws -> Response {
+        let type = try QIDORoutes<Context>.negotiateJSON(request, what: "metadata")
+        let base = Self.base(request)
+        let texts = try await service.metadataJSON(rows)
+        var body = "["
+        body.reserveCapacity(texts.reduce(2) { $0 + $1.count + 128 })
+        for (index, (row, text)) in zip(rows, texts).enumerated() {
+            if index > 0 { body += "," }
+            body += text.replacingOccurrences(
+                of: #""BulkDataURI":"bulkdata:"#,
+                with: #""BulkDataURI":""# + base + "/" + instancePath(row) + "/bulkdata/"
+            )
+        }
+        body += "]"
+        return Response(
+            status: .ok,
+            headers: [.contentType: type.essence + "; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: body))
+        )
+    }
+
+    // MARK: Frames
+
+    func frames(_ request: Request, row: InstanceRow, numbers: [Int]) async throws -> Response {
+        let syntax = TransferSyntax(uid: row.transferSyntaxUID)
+        guard
+            let (representation, partType) = RetrieveNegotiation.frames(
+                AcceptHeader(request.headers[values: .accept]),
+                storedTransferSyntax: syntax.uid,
+                storedMediaType: syntax.frameMediaType
+            )
+        else {
+            var offered = "multipart/related; type=\"application/octet-stream\"; transfer-syntax=\(RetrieveNegotiation.explicitLittleEndian)"
+            if let stored = syntax.frameMediaType { offered += " or type=\"\(stored)\"; transfer-syntax=\(syntax.uid) (or *)" }
+            throw APIError(
+                .notAcceptable,
+                "frames are available as \(offered)",
+                details: ["accept": request.headers[values: .accept].joined(separator: ", ")]
+            )
+        }
+        let frames = try await service.frames(row, numbers: numbers, representation: representation)
+        return Self.multipart(frames, partType: partType, location: nil)
+    }
+
+    /// `1,3,5` → [1, 3, 5]: positive numbers, at most `maximumFramesPerRequest` of them.
+    func frameNumbers(_ text: String) throws -> [Int] {
+        let items = text.split(separator: ",", omittingEmptySubsequences: false)
+        let numbers = items.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !items.isEmpty, numbers.count == items.count, numbers.allSatisfy({ $0 >= 1 }) else {
+            throw APIError(.badRequest, "frames are a comma-separated list of numbers from 1", details: ["frames": String(text.prefix(80))])
+        }
+        guard numbers.count <= maximumFramesPerRequest else {
+            throw APIError(.badRequest, "at most \(maximumFramesPerRequest) frames per request", details: ["count": "\(numbers.count)"])
+        }
+        return numbers
+    }
+
+    // MARK: Helpers
+
+    static func multipart(_ parts: [[UInt8]], partType: DicomWeb.MediaType, location: String?) -> Response {
+        let boundary = Multipart.makeBoundary()
+        var headers: [(name: String, value: String)] = [("Content-Type", partType.description)]
+        if let location { headers.append(("Content-Location", location)) }
+        let body = Multipart.write(parts.map { MultipartPart(headers: headers, body: $0) }, boundary: boundary)
+        var type = DicomWeb.MediaType(type: "multipart", subtype: "related", parameters: [("type", partType.essence)])
+        type.parameters += partType.parameters.filter { $0.name == "transfer-syntax" }
+        type.parameters.append(("boundary", boundary))
+        return Response(status: .ok, headers: [.contentType: type.description], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    func instancePath(_ row: InstanceRow) -> String {
+        "studies/\(row.studyInstanceUID)/series/\(row.seriesInstanceUID)/instances/\(row.sopInstanceUID)"
+    }
+
+    static func uid(_ context: Context, _ name: String) throws -> String {
+        try JSONAPIRoutes<Context>.uid(try context.parameters.require(name))
+    }
+
+    static func instance(_ service: RenderService, _ context: Context) throws -> InstanceRow {
+        try service.instance(try uid(context, "instance"), study: try uid(context, "study"), series: try uid(context, "series"))
+    }
+
+    static func base(_ request: Request) -> String { QIDORoutes<Context>.base(request) }
+}

@@ -1,0 +1,77 @@
+/// How WADO-RS answers a retrieve, chosen from the Accept header (PS3.18 8.7.3–8.7.5).
+///
+/// Only encodings the server can produce without transcoding are offered: instances as stored, and
+/// frames either uncompressed (Explicit VR Little Endian bytes) or in their stored encapsulated form.
+/// `transfer-syntax=*` means "whatever you have", which is what OHIF and Cornerstone send for frames.
+public enum RetrieveNegotiation {
+    /// Explicit VR Little Endian: the transfer syntax of uncompressed bulk data.
+    public static let explicitLittleEndian = "1.2.840.10008.1.2.1"
+
+    /// What a frames (or pixel bulk data) response contains.
+    public enum FrameRepresentation: Sendable, Equatable {
+        /// Decoded pixel bytes, little endian, `application/octet-stream`.
+        case uncompressed
+        /// The stored compressed bitstream of each frame, untouched.
+        case stored
+    }
+
+    /// The representation and the Content-Type of each part for a frames request, or nil (406).
+    /// `storedTransferSyntax` is the instance's; `storedMediaType` its bulk media type when the pixel
+    /// data is encapsulated (e.g. `image/jls`), nil when it is native.
+    public static func frames(
+        _ accept: AcceptHeader,
+        storedTransferSyntax: String,
+        storedMediaType: String?
+    ) -> (FrameRepresentation, MediaType)? {
+        let uncompressed = (
+            FrameRepresentation.uncompressed,
+            MediaType(type: "application", subtype: "octet-stream", parameters: [("transfer-syntax", explicitLittleEndian)])
+        )
+        for entry in byPreference(accept) {
+            let range = entry.range
+            if range.type == "*" && range.subtype == "*" { return uncompressed }
+            guard range.type == "multipart", range.subtype == "related" || range.subtype == "*" else { continue }
+            let partType = range.parameter("type")?.lowercased() ?? "application/octet-stream"
+            let syntax = range.parameter("transfer-syntax")
+            if partType == "application/octet-stream" {
+                switch syntax {
+                case nil, explicitLittleEndian?: return uncompressed
+                case "*"? where storedMediaType != nil, storedTransferSyntax? where storedMediaType != nil:
+                    return (.stored, MediaType(type: "application", subtype: "octet-stream", parameters: [("transfer-syntax", storedTransferSyntax)]))
+                case "*"?: return uncompressed
+                default: continue  // another uncompressed syntax (big endian): not produced
+                }
+            }
+            guard let storedMediaType, let stored = MediaType(parsing: storedMediaType) else { continue }
+            let typeMatches = partType == storedMediaType || partType == "*/*" || partType == "\(stored.type)/*"
+            guard typeMatches, syntax == nil || syntax == "*" || syntax == storedTransferSyntax else { continue }
+            return (.stored, MediaType(type: stored.type, subtype: stored.subtype, parameters: [("transfer-syntax", storedTransferSyntax)]))
+        }
+        return nil
+    }
+
+    /// Whether instances stored in `storedTransferSyntaxes` can be returned as
+    /// `multipart/related; type="application/dicom"` for this Accept header. A request naming no transfer
+    /// syntax gets the instances as stored (the server does not transcode).
+    public static func instances(_ accept: AcceptHeader, storedTransferSyntaxes: Set<String>) -> Bool {
+        for entry in byPreference(accept) {
+            let range = entry.range
+            if range.type == "*" && range.subtype == "*" { return true }
+            guard range.type == "multipart", range.subtype == "related" || range.subtype == "*" else { continue }
+            let partType = range.parameter("type")?.lowercased() ?? "application/dicom"
+            guard partType == "application/dicom" || partType == "application/*" || partType == "*/*" else { continue }
+            switch range.parameter("transfer-syntax") {
+            case nil, "*"?: return true
+            case let syntax?: if storedTransferSyntaxes.allSatisfy({ $0 == syntax }) { return true }
+            }
+        }
+        return false
+    }
+
+    /// Acceptable ranges, highest q first; equal weights keep the client's order.
+    static func byPreference(_ accept: AcceptHeader) -> [AcceptedMediaRange] {
+        accept.ranges.enumerated().filter { $0.element.quality > 0 }
+            .sorted { $0.element.quality != $1.element.quality ? $0.element.quality > $1.element.quality : $0.offset < $1.offset }
+            .map(\.element)
+    }
+}
