@@ -114,7 +114,7 @@ let package = Package(
         .testTarget(
             name: "DicomServerTests",
             dependencies: [
-                "DicomServer", "DicomCatalog", "DicomCodec", "CImageCodecs",
+                "DicomServer", "DicomCatalog", "DicomCodec", "DicomWeb", "CImageCodecs",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -18,7 +18,11 @@ struct JSONAPITests {
     static let files = ["pydicom-data/693_UNCR.dcm", "pydicom/CT_small.dcm", "pydicom-data/emri_small.dcm"]
 
     /// A data directory with the files imported, a router over it, removed afterwards.
-    static func withRouter(_ body: (Router<BasicRequestContext>, Catalog) async throws -> Void) async throws {
+    static func withRouter(
+        files: [String] = files,
+        configuration: ServerConfiguration = ServerConfiguration(version: "test"),
+        _ body: (Router<BasicRequestContext>, Catalog) async throws -> Void
+    ) async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
@@ -29,7 +33,7 @@ struct JSONAPITests {
         let presets = try PresetLibrary.load(directory: repository.appendingPathComponent("presets").path)
         let pool = RenderPool(threads: 2)
         let service = RenderService(catalog: catalog, store: store, presets: presets, pool: pool)
-        try await body(buildRouter(service: service, configuration: ServerConfiguration(version: "test")), catalog)
+        try await body(buildRouter(service: service, configuration: configuration), catalog)
         try await service.shutdown()
     }
 
