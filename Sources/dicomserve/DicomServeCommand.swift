@@ -7,7 +7,7 @@ struct DicomServeCommand: AsyncParsableCommand {
         commandName: "dicomserve",
         abstract: "A fast DICOM image server and renderer.",
         version: version,
-        subcommands: [RenderCommand.self, InfoCommand.self, ImportCommand.self, ServeCommand.self]
+        subcommands: [RenderCommand.self, InfoCommand.self, ImportCommand.self, ServeCommand.self, DemoDataCommand.self]
     )
 
     static let version = "0.2.0"
