@@ -16,11 +16,10 @@ build: bootstrap
 release: bootstrap
 	$(SWIFT) build -c release
 
-## Serves demo studies on 127.0.0.1:8080 once the HTTP service exists (the next issue).
-run: build
-	@echo "make run arrives with the HTTP service. Until then, render a file:"
-	@echo "  .build/debug/dicomserve render FILE.dcm --preset lung -o out.png"
-	@exit 1
+## Installs what is missing, builds release, generates and imports the demo studies into ./data
+## (once) and serves them on http://127.0.0.1:8080 (DICOMSERVE_HOST / _PORT / _DATA_DIR to change).
+run: release test-data
+	scripts/run-demo
 
 ## Installs packages, fetches the test corpus and references, builds and runs every test.
 test: test-data
@@ -33,4 +32,4 @@ bench-micro: release test-data
 	.build/release/RenderBenchmark --data .testdata/dicom --python .testdata/venv/bin/python | tee benchmarks/results/micro-latest.md
 
 clean:
-	rm -rf .build .testdata
+	rm -rf .build .testdata data

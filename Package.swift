@@ -118,7 +118,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "dicomserveTests", dependencies: ["dicomserve", "CImageCodecs"]),
+        .testTarget(name: "dicomserveTests", dependencies: ["dicomserve", "CImageCodecs", "DicomCatalog"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

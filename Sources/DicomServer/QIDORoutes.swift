@@ -43,14 +43,15 @@ struct QIDORoutes<Context: RequestContext> {
     }
 
     /// The results as `application/dicom+json` (or `application/json` when that is what the client asked
-    /// for); 406 when the Accept header allows neither.
+    /// for); 406 when the Accept header allows neither. No charset parameter: JSON is UTF-8 by definition
+    /// (RFC 8259), and clients such as dicomweb-client compare the Content-Type exactly.
     func respond(_ request: Request, _ results: [DicomDataSet]) throws -> Response {
         let type = try Self.negotiateJSON(request, what: "QIDO-RS results")
         let encoder = DicomJSONEncoder()
         let body = JSONValue.array(results.map(encoder.encode)).serialized()
         return Response(
             status: .ok,
-            headers: [.contentType: type.essence + "; charset=utf-8"],
+            headers: [.contentType: type.essence],
             body: .init(byteBuffer: ByteBuffer(string: body))
         )
     }

@@ -33,7 +33,7 @@ struct STOWRoutes<Context: RequestContext> {
         let response = STOWResponse(outcomes: outcomes, studyRetrieveURL: study.map { "\(base)/studies/\($0)" })
         return Response(
             status: HTTPResponse.Status(code: response.httpStatus),
-            headers: [.contentType: "application/dicom+json; charset=utf-8"],
+            headers: [.contentType: "application/dicom+json"],
             body: .init(byteBuffer: ByteBuffer(string: response.json))
         )
     }

@@ -118,7 +118,7 @@ struct WADORetrieveRoutes<Context: RequestContext> {
         body += "]"
         return Response(
             status: .ok,
-            headers: [.contentType: type.essence + "; charset=utf-8"],
+            headers: [.contentType: type.essence],
             body: .init(byteBuffer: ByteBuffer(string: body))
         )
     }

@@ -31,8 +31,18 @@ public enum RetrieveNegotiation {
             let range = entry.range
             if range.type == "*" && range.subtype == "*" { return uncompressed }
             guard range.type == "multipart", range.subtype == "related" || range.subtype == "*" else { continue }
-            let partType = range.parameter("type")?.lowercased() ?? "application/octet-stream"
+            var partType = range.parameter("type")?.lowercased() ?? "application/octet-stream"
             let syntax = range.parameter("transfer-syntax")
+            if partType == "*/*" {
+                // Any part type (dicomweb-client's default): the stored encoding when it is compressed
+                // and nothing narrower was asked for; otherwise as for application/octet-stream.
+                if let storedMediaType, syntax == nil || syntax == "*" || syntax == storedTransferSyntax {
+                    partType = storedMediaType
+                } else {
+                    partType = "application/octet-stream"
+                }
+            }
+            if partType == "application/*" { partType = "application/octet-stream" }
             if partType == "application/octet-stream" {
                 switch syntax {
                 case nil, explicitLittleEndian?: return uncompressed

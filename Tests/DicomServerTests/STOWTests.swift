@@ -32,7 +32,7 @@ struct STOWTests {
             try await Application(router: router).test(.router) { client in
                 try await client.execute(uri: "/dicomweb/studies", method: .post, headers: [.contentType: contentType], body: body) { response in
                     #expect(response.status == .accepted, "202: some stored, some failed")
-                    #expect(response.headers[.contentType] == "application/dicom+json; charset=utf-8")
+                    #expect(response.headers[.contentType] == "application/dicom+json")
                     let result = try Self.json(response)
                     let referenced = try #require(result["00081199"]?["Value"] as? [[String: [String: Any]]])
                     #expect(referenced.count == 2)

@@ -22,6 +22,10 @@ struct RetrieveNegotiationTests {
         #expect(Self.frames(#"multipart/related; type="application/octet-stream"; transfer-syntax=1.2.840.10008.1.2.1"#)?.0 == .uncompressed)
         #expect(Self.frames(nil)?.0 == .uncompressed)
         #expect(Self.frames("multipart/related")?.0 == .uncompressed, "type defaults to application/octet-stream")
+        // dicomweb-client's default: any part type.
+        #expect(Self.frames(#"multipart/related; type="*/*""#)?.1 == "image/jls; transfer-syntax=\(Self.jpegLS)")
+        #expect(Self.frames(#"multipart/related; type="*/*""#, native: true)?.0 == .uncompressed)
+        #expect(Self.frames(#"multipart/related; type="*/*"; transfer-syntax=1.2.840.10008.1.2.1"#)?.0 == .uncompressed)
         // The stored media type, by name or wildcard.
         #expect(Self.frames("multipart/related; type=image/jls")?.1 == "image/jls; transfer-syntax=\(Self.jpegLS)")
         #expect(Self.frames("multipart/related; type=\"image/*\"")?.0 == .stored)

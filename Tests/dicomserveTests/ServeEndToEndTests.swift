@@ -1,3 +1,4 @@
+import CImageCodecs
 import Foundation
 import Testing
 
@@ -5,90 +6,141 @@ import Testing
 import FoundationNetworking
 #endif
 
-/// The real `dicomserve serve` process on a free loopback port: HTTP, then a graceful SIGTERM.
-struct ServeEndToEndTests {
-    static func freePort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        try withUnsafeMutablePointer(to: &address) { pointer in
-            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                guard bind(descriptor, socketAddress, length) == 0, getsockname(descriptor, socketAddress, &length) == 0 else {
-                    throw CocoaError(.fileWriteUnknown)
-                }
-            }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
+/// The real `dicomserve serve` process on a free loopback port, driven over HTTP.
+@Suite(.serialized) struct ServeEndToEndTests {
+    static let corpus = CommandLineTests.repositoryRoot.appendingPathComponent(".testdata/dicom")
+
+    static func file(_ name: String) throws -> Data {
+        try #require(FileManager.default.contents(atPath: corpus.appendingPathComponent(name).path))
     }
 
-    static func get(_ url: String) async throws -> (Int, Data) {
-        let (data, response) = try await URLSession.shared.data(from: URL(string: url)!)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+    static func object(_ response: ServerProcess.Response) throws -> [String: Any] {
+        try #require(response.json as? [String: Any], "\(String(decoding: response.body, as: UTF8.self).prefix(300))")
     }
 
-    @Test func servesOverHTTPAndDrainsOnSIGTERM() async throws {
+    /// DESIGN.md's error body.
+    static func expectError(_ response: ServerProcess.Response, _ status: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(response.status == status, sourceLocation: sourceLocation)
+        let body = response.json as? [String: Any]
+        #expect(body?["error"] is String && body?["details"] is [String: Any] && body?["path"] is String, sourceLocation: sourceLocation)
+    }
+
+    @Test func storeSearchRetrieveAndRender() async throws {
+        let dataDir = CommandLineTests.temporary("-e2e")
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        let server = try await ServerProcess(dataDir: dataDir, arguments: ["--max-upload-mb", "8"])
+
+        // STOW-RS: two real files and a truncated one in one request → 202 with the failure listed.
+        let stored = try await server.stow([
+            try Self.file("pydicom-data/693_UNCR.dcm"), try Self.file("pydicom/MR_truncated.dcm"), try Self.file("pydicom-data/emri_small.dcm"),
+        ])
+        #expect(stored.status == 202)
+        let storeResult = try #require(stored.json as? [String: [String: Any]])
+        #expect((storeResult["00081199"]?["Value"] as? [Any])?.count == 2)
+        #expect((storeResult["00081198"]?["Value"] as? [Any])?.count == 1)
+
+        // QIDO-RS.
+        let studies = try #require(try await server.get("/dicomweb/studies?ModalitiesInStudy=CT").json as? [[String: [String: Any]]])
+        #expect(studies.count == 1)
+        let study = try #require((studies.first?["0020000D"]?["Value"] as? [String])?.first)
+        let instances = try #require(try await server.get("/dicomweb/studies/\(study)/instances").json as? [[String: [String: Any]]])
+        let series = try #require((instances.first?["0020000E"]?["Value"] as? [String])?.first)
+        let sop = try #require((instances.first?["00080018"]?["Value"] as? [String])?.first)
+        let instancePath = "/dicomweb/studies/\(study)/series/\(series)/instances/\(sop)"
+
+        // Metadata and frames.
+        let metadata = try #require(try await server.get("/dicomweb/studies/\(study)/series/\(series)/metadata").json as? [[String: [String: Any]]])
+        #expect((metadata.first?["00280010"]?["Value"] as? [Int])?.first == 512)
+        let frames = try await server.get(instancePath + "/frames/1", accept: "multipart/related; type=application/octet-stream; transfer-syntax=*")
+        #expect(frames.status == 200)
+        #expect(frames.body.count > 512 * 512 * 2, "one uncompressed 512² 16-bit frame plus multipart framing")
+
+        // WADO-RS rendered PNG is byte-for-byte what the CLI renders from the same file.
+        let png = CommandLineTests.temporary(".png")
+        defer { try? FileManager.default.removeItem(atPath: png) }
+        let cli = try CommandLineTests.dicomserve(
+            "render",
+            Self.corpus.appendingPathComponent("pydicom-data/693_UNCR.dcm").path,
+            "--window",
+            "-600,1500",
+            "-o",
+            png
+        )
+        #expect(cli.status == 0, "\(cli.error)")
+        let rendered = try await server.get(instancePath + "/rendered?window=-600,1500", accept: "image/png")
+        #expect(rendered.status == 200 && rendered.header("Content-Type") == "image/png")
+        #expect(rendered.body == FileManager.default.contents(atPath: png))
+
+        // The JSON API shapes.
+        let seriesList = try Self.object(try await server.get("/api/v1/dicom/studies/\(study)/series"))
+        #expect((seriesList["series"] as? [[String: Any]])?.first?["series_uid"] as? String == series)
+        let images = try Self.object(try await server.get("/api/v1/dicom/series/\(series)/images"))
+        #expect((images["images"] as? [[String: Any]])?.first?["image_uid"] as? String == sop)
+        let image = try Self.object(try await server.get("/api/v1/dicom/images/\(sop)?preset=lung"))
+        let dataURL = try #require(image["image_data_url"] as? String)
+        #expect(dataURL.hasPrefix("data:image/png;base64,"))
+        let pngBytes = try #require(Data(base64Encoded: String(dataURL.dropFirst("data:image/png;base64,".count))).map { [UInt8]($0) })
+        var width: UInt32 = 0
+        var height: UInt32 = 0
+        var channels: UInt32 = 0
+        #expect(cimg_png_info(pngBytes, pngBytes.count, &width, &height, &channels) == CIMG_OK && width == 512 && height == 512)
+        #expect(image["window"] as? Double == 1500 && image["level"] as? Double == -600 && image["cached"] as? Bool == false)
+
+        // Errors, each with the JSON body; the server stays healthy.
+        Self.expectError(try await server.get("/api/v1/dicom/images/1.2.3.4"), 404)
+        Self.expectError(try await server.get("/api/v1/dicom/images/../../etc/passwd"), 404)
+        Self.expectError(try await server.get("/api/v1/dicom/images/\(sop)?preset=nope"), 400)
+        Self.expectError(try await server.get(instancePath + "/rendered", accept: "application/pdf"), 406)
+        let tooLarge = try await server.stow([Data(count: 9 << 20)])
+        Self.expectError(tooLarge, 413)
+        let wrongType = try await ServerProcess.request(
+            server.base + "/dicomweb/studies",
+            method: "POST",
+            headers: ["Content-Type": "application/json"],
+            body: Data("{}".utf8)
+        )
+        Self.expectError(wrongType, 415)
+        let notDicom = try await ServerProcess.request(
+            server.base + "/api/v1/dicom/instances",
+            method: "POST",
+            headers: ["Content-Type": "application/dicom"],
+            body: Data("not a DICOM file".utf8)
+        )
+        Self.expectError(notDicom, 422)
+        #expect(try await server.get("/api/v1/health").status == 200)
+        server.stop()
+        #expect(server.process.terminationStatus == 0)
+    }
+
+    @Test func drainsAnInFlightRequestOnSIGTERM() async throws {
         let dataDir = CommandLineTests.temporary("-serve")
-        let log = CommandLineTests.temporary(".log")
-        defer {
-            try? FileManager.default.removeItem(atPath: dataDir)
-            try? FileManager.default.removeItem(atPath: log)
-        }
-        let cr = CommandLineTests.repositoryRoot.appendingPathComponent(".testdata/dicom/pydicom-data/RG1_UNCR.dcm").path
-        #expect(try CommandLineTests.dicomserve("import", CommandLineTests.ct, cr, "--data-dir", dataDir).status == 0)
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        let cr = Self.corpus.appendingPathComponent("pydicom-data/RG1_UNCR.dcm").path
+        #expect(try CommandLineTests.dicomserve("import", cr, "--data-dir", dataDir).status == 0)
+        let server = try await ServerProcess(dataDir: dataDir)
 
-        let port = try Self.freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLineTests.binary)
-        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "\(port)", "--data-dir", dataDir, "--presets", CommandLineTests.presets]
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-
-        let base = "http://127.0.0.1:\(port)"
-        var ready = false
-        for _ in 0..<100 where !ready {
-            ready = (try? await Self.get(base + "/api/v1/health"))?.0 == 200
-            if !ready { try await Task.sleep(for: .milliseconds(100)) }
-        }
-        try #require(ready, "the server did not answer within 10 s")
-
-        let (status, body) = try await Self.get(base + "/api/v1/dicom/studies?modality=CR")
-        #expect(status == 200)
-        let studies = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
-        #expect(studies["total"] as? Int == 1)
-
-        // A large render in flight when SIGTERM arrives still completes; then the process exits 0.
-        let images = try await Self.get(base + "/api/v1/dicom/studies?modality=CR").1
-        let study = try #require(
-            ((try JSONSerialization.jsonObject(with: images) as? [String: Any])?["studies"] as? [[String: Any]])?.first?["study_uid"] as? String
+        let studies = try Self.object(try await server.get("/api/v1/dicom/studies?modality=CR"))
+        let study = try #require((studies["studies"] as? [[String: Any]])?.first?["study_uid"] as? String)
+        let series = try #require(
+            (try Self.object(try await server.get("/api/v1/dicom/studies/\(study)/series"))["series"] as? [[String: Any]])?.first?["series_uid"]
+                as? String
         )
-        let series = try await Self.get(base + "/api/v1/dicom/studies/\(study)/series").1
-        let seriesUID = try #require(
-            (((try JSONSerialization.jsonObject(with: series) as? [String: Any])?["series"] as? [[String: Any]])?.first)?["series_uid"] as? String
-        )
-        let list = try await Self.get(base + "/api/v1/dicom/series/\(seriesUID)/images").1
         let image = try #require(
-            (((try JSONSerialization.jsonObject(with: list) as? [String: Any])?["images"] as? [[String: Any]])?.first)?["image_uid"] as? String
+            (try Self.object(try await server.get("/api/v1/dicom/series/\(series)/images"))["images"] as? [[String: Any]])?.first?["image_uid"]
+                as? String
         )
-        let inFlight = Task { try await Self.get(base + "/api/v1/dicom/images/\(image)?format=png") }
-        // Wait until the server has logged the request, then ask it to stop.
+        // A large render in flight when SIGTERM arrives still completes; then the process exits 0.
+        let inFlight = Task { try await server.get("/api/v1/dicom/images/\(image)?format=png") }
         for _ in 0..<200 {
-            if (try? String(contentsOfFile: log, encoding: .utf8))?.contains("/api/v1/dicom/images/\(image)?format=png") == true { break }
+            if (try? String(contentsOfFile: server.log, encoding: .utf8))?.contains("/api/v1/dicom/images/\(image)?format=png") == true { break }
             try await Task.sleep(for: .milliseconds(5))
         }
-        kill(process.processIdentifier, SIGTERM)
-        let (renderStatus, renderBody) = try await inFlight.value
-        #expect(renderStatus == 200)
-        let rendered = try #require(try JSONSerialization.jsonObject(with: renderBody) as? [String: Any])
-        #expect((rendered["image_data_url"] as? String)?.hasPrefix("data:image/png;base64,") == true)
-        for _ in 0..<100 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
-        #expect(!process.isRunning)
-        #expect(process.terminationStatus == 0)
+        kill(server.process.processIdentifier, SIGTERM)
+        let response = try await inFlight.value
+        #expect(response.status == 200)
+        #expect((try Self.object(response)["image_data_url"] as? String)?.hasPrefix("data:image/png;base64,") == true)
+        for _ in 0..<100 where server.process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(!server.process.isRunning)
+        #expect(server.process.terminationStatus == 0)
     }
 }
