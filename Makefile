@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PREFIX ?= /usr/local
 
-.PHONY: bootstrap test-data build release run test bench-micro clean
+.PHONY: bootstrap test-data build release run test bench-micro bench-macro clean
 
 bootstrap:
 	scripts/bootstrap
@@ -30,6 +30,11 @@ test: test-data
 bench-micro: release test-data
 	mkdir -p benchmarks/results
 	.build/release/RenderBenchmark --data .testdata/dicom --python .testdata/venv/bin/python | tee benchmarks/results/micro-latest.md
+
+## The server under wrk on loopback (bounded in time): uncached renders and series metadata.
+bench-macro: release test-data
+	mkdir -p benchmarks/results
+	benchmarks/macro.sh | tee benchmarks/results/macro-latest.md
 
 clean:
 	rm -rf .build .testdata data

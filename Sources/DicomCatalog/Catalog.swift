@@ -250,6 +250,24 @@ public final class Catalog: Sendable {
         }
     }
 
+    /// The stored DICOM JSON of a series' instances in slice order, in one query: what WADO-RS series
+    /// metadata serves. Instances without stored metadata come with `json` nil.
+    public func seriesMetadata(_ seriesInstanceUID: String) throws -> [InstanceMetadata] {
+        try database.read { db in
+            try InstanceMetadata.fetchAll(
+                db,
+                sql: """
+                    SELECT instance.sopInstanceUID, series.studyInstanceUID, instance.seriesInstanceUID, instance_metadata.json
+                    FROM instance JOIN series ON series.seriesInstanceUID = instance.seriesInstanceUID
+                    LEFT JOIN instance_metadata ON instance_metadata.sopInstanceUID = instance.sopInstanceUID
+                    WHERE instance.seriesInstanceUID = ?
+                    ORDER BY instance.instanceNumber IS NULL, instance.instanceNumber, instance.sliceLocation, instance.sopInstanceUID
+                    """,
+                arguments: [seriesInstanceUID]
+            )
+        }
+    }
+
     /// Records the DICOM JSON of an instance catalogued before metadata was stored.
     public func setMetadataJSON(_ json: String, of sopInstanceUID: String) throws {
         try database.write { db in

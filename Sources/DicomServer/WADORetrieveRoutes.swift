@@ -28,8 +28,17 @@ struct WADORetrieveRoutes<Context: RequestContext> {
             try await metadata(request, rows: try service.instances(ofStudy: try Self.uid(context, "study")))
         }
         web.get("studies/:study/series/:series/metadata") { request, context in
-            let rows = try service.instances(ofSeries: try Self.uid(context, "series"), inStudy: try Self.uid(context, "study"))
-            return try await metadata(request, rows: rows)
+            let (study, series) = (try Self.uid(context, "study"), try Self.uid(context, "series"))
+            // The hot path (a viewer opening a series): one query when every instance has stored metadata.
+            let stored = try service.catalog.seriesMetadata(series)
+            guard let first = stored.first, first.studyInstanceUID == study else {
+                throw RenderServiceError.notFound(kind: "series", uid: series)
+            }
+            if stored.allSatisfy({ $0.json != nil }) {
+                let type = try QIDORoutes<Context>.negotiateJSON(request, what: "metadata")
+                return metadataResponse(request, type: type, stored.map { ($0.studyInstanceUID, $0.seriesInstanceUID, $0.sopInstanceUID, $0.json ?? "{}") })
+            }
+            return try await metadata(request, rows: try service.instances(ofSeries: series, inStudy: study))
         }
         web.get("\(instance)/metadata") { request, context in try await metadata(request, rows: [try Self.instance(service, context)]) }
 
@@ -104,23 +113,56 @@ struct WADORetrieveRoutes<Context: RequestContext> {
     /// become this server's bulkdata URLs.
     func metadata(_ request: Request, rows: [InstanceRow]) async throws -> Response {
         let type = try QIDORoutes<Context>.negotiateJSON(request, what: "metadata")
-        let base = Self.base(request)
         let texts = try await service.metadataJSON(rows)
-        var body = "["
-        body.reserveCapacity(texts.reduce(2) { $0 + $1.count + 128 })
-        for (index, (row, text)) in zip(rows, texts).enumerated() {
-            if index > 0 { body += "," }
-            body += text.replacingOccurrences(
-                of: #""BulkDataURI":"bulkdata:"#,
-                with: #""BulkDataURI":""# + base + "/" + instancePath(row) + "/bulkdata/"
-            )
-        }
-        body += "]"
-        return Response(
-            status: .ok,
-            headers: [.contentType: type.essence],
-            body: .init(byteBuffer: ByteBuffer(string: body))
+        return metadataResponse(
+            request,
+            type: type,
+            zip(rows, texts).map { ($0.studyInstanceUID, $0.seriesInstanceUID, $0.sopInstanceUID, $1) }
         )
+    }
+
+    /// The JSON array of instances' stored metadata, bulk data placeholders resolved.
+    func metadataResponse(
+        _ request: Request,
+        type: DicomWeb.MediaType,
+        _ instances: [(study: String, series: String, sop: String, json: String)]
+    ) -> Response {
+        let base = Self.base(request)
+        var body: [UInt8] = [UInt8(ascii: "[")]
+        body.reserveCapacity(instances.reduce(2) { $0 + $1.json.utf8.count + 256 })
+        for (index, instance) in instances.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            let prefix = "\(base)/studies/\(instance.study)/series/\(instance.series)/instances/\(instance.sop)/bulkdata/"
+            Self.appendResolvingBulkData(instance.json, uriPrefix: prefix, to: &body)
+        }
+        body.append(UInt8(ascii: "]"))
+        return Response(status: .ok, headers: [.contentType: type.essence], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// Copies stored DICOM JSON, turning each `"BulkDataURI":"bulkdata:` placeholder into this server's
+    /// bulkdata URL. A byte scan: series metadata is the hot path of viewers opening a series.
+    static func appendResolvingBulkData(_ json: String, uriPrefix: String, to output: inout [UInt8]) {
+        let marker = Array(#""BulkDataURI":"bulkdata:"#.utf8)
+        let replacement = Array(#""BulkDataURI":""#.utf8) + Array(uriPrefix.utf8)
+        var json = json
+        json.withUTF8 { bytes in
+            var start = 0
+            var index = 0
+            let last = bytes.count - marker.count
+            while index <= last {
+                if bytes[index] == marker[0] && bytes[index + 1] == marker[1]
+                    && (0..<marker.count).allSatisfy({ bytes[index + $0] == marker[$0] })
+                {
+                    output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                    output.append(contentsOf: replacement)
+                    index += marker.count
+                    start = index
+                } else {
+                    index += 1
+                }
+            }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
+        }
     }
 
     // MARK: Frames

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Macro benchmark: the real server under wrk on loopback, bounded in time, stopping what it starts.
+#   1. uncached rendered PNGs (lung window) cycling through every slice of the demo CT series (120 × 512²)
+#   2. series metadata (DICOM JSON) of a 64-slice CT series
+# There is no render cache yet, so every rendered request decodes, windows and encodes.
+# Usage: benchmarks/macro.sh [seconds per run, default 15]   (make bench-macro)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration=${1:-15}
+binary=.build/release/dicomserve
+command -v wrk >/dev/null || { echo "macro.sh: wrk is missing (scripts/bootstrap installs it)"; exit 1; }
+[ -x "$binary" ] || { echo "macro.sh: build first (make release)"; exit 1; }
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$binary" demo-data "$work/demo" >/dev/null
+mkdir -p "$work/ct64"
+cp "$work"/demo/ct/slice_0{01..64}.dcm "$work/ct64/"
+"$binary" import "$work/demo/ct" --data-dir "$work/data-ct" >/dev/null
+"$binary" import "$work/ct64" --data-dir "$work/data-ct64" >/dev/null
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+start() {  # start DATA_DIR → sets $base
+  local port
+  port=$(free_port)
+  "$binary" serve --host 127.0.0.1 --port "$port" --data-dir "$1" --presets presets >"$work/server-$port.log" 2>&1 &
+  pids+=($!)
+  base="http://127.0.0.1:$port"
+  for _ in $(seq 1 100); do curl -sf "$base/api/v1/health" >/dev/null && return 0; sleep 0.1; done
+  echo "macro.sh: the server did not start"; cat "$work/server-$port.log"; exit 1
+}
+
+# wrk script cycling through a list of paths (one per line in $work/paths).
+cat >"$work/cycle.lua" <<'LUA'
+local paths = {}
+for line in io.lines(os.getenv("PATHS_FILE")) do paths[#paths + 1] = line end
+local i = 0
+request = function()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i], { ["Accept"] = os.getenv("ACCEPT") or "*/*" })
+end
+LUA
+
+report() {  # report TITLE WRK_OUTPUT
+  local rps p50 p99 errors
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$2")
+  p50=$(awk '$1 == "50%" {print $2}' <<<"$2")
+  p99=$(awk '$1 == "99%" {print $2}' <<<"$2")
+  errors=$(grep -E "Non-2xx|Socket errors" <<<"$2" | tr '\n' ' ' || true)
+  printf '| %s | %s | %s | %s | %s |\n' "$1" "$rps" "$p50" "$p99" "${errors:-none}"
+}
+
+echo "## Macro benchmark ($(date -u +%Y-%m-%d), $(nproc) cores, wrk on the same machine, ${duration}s per run)"
+echo
+echo "| run | requests/s | p50 | p99 | errors |"
+echo "|---|---:|---:|---:|---|"
+
+start "$work/data-ct"
+series=$(curl -sf "$base/api/v1/dicom/studies" | python3 -c 'import json,sys; print(json.load(sys.stdin)["studies"][0]["study_uid"])')
+series=$(curl -sf "$base/api/v1/dicom/studies/$series/series" | python3 -c 'import json,sys; print(json.load(sys.stdin)["series"][0]["series_uid"])')
+curl -sf "$base/api/v1/dicom/series/$series/images" |
+  python3 -c 'import json,sys; [print("/api/v1/dicom/images/" + i["image_uid"] + "/rendered?preset=lung") for i in json.load(sys.stdin)["images"]]' \
+  >"$work/paths"
+size=$(curl -sf "$base$(head -1 "$work/paths")" | wc -c)
+for connections in 1 4 8; do
+  out=$(PATHS_FILE="$work/paths" ACCEPT="image/png" wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$work/cycle.lua" "$base")
+  report "rendered 512² CT PNG, lung, uncached, $(wc -l <"$work/paths") slices, c=$connections ($size-byte first slice)" "$out"
+done
+kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+
+start "$work/data-ct64"
+study=$(curl -sf "$base/api/v1/dicom/studies" | python3 -c 'import json,sys; print(json.load(sys.stdin)["studies"][0]["study_uid"])')
+series=$(curl -sf "$base/api/v1/dicom/studies/$study/series" | python3 -c 'import json,sys; print(json.load(sys.stdin)["series"][0]["series_uid"])')
+echo "/dicomweb/studies/$study/series/$series/metadata" >"$work/paths"
+size=$(curl -sf "$base$(head -1 "$work/paths")" | wc -c)
+for connections in 1 8; do
+  out=$(PATHS_FILE="$work/paths" ACCEPT="application/dicom+json" wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$work/cycle.lua" "$base")
+  report "series metadata, 64 slices ($size bytes), c=$connections" "$out"
+done
