@@ -68,7 +68,7 @@ public func buildRouter(
     // Outermost first. Middleware must be added before routes: Hummingbird binds it when a route is added.
     router.add(middleware: RequestStatisticsMiddleware(statistics: statistics))
     router.add(middleware: CORSMiddleware(policy: configuration.corsPolicy))
-    router.add(middleware: LogRequestsMiddleware(.info))
+    router.add(middleware: RequestLogMiddleware())
     router.add(middleware: ErrorMiddleware())
     JSONAPIRoutes<BasicRequestContext>(
         service: service,

@@ -22,27 +22,26 @@ struct JSONAPIRoutes<Context: RequestContext> {
         let dicom = api.group("dicom")
         dicom.post("instances") { request, _ in try await upload(request) }
         dicom.post("clear-cache") { _, _ in ClearCacheJSON(cleared: true, generation: service.bumpCacheGeneration()) }
-        dicom.get("ingestions") { request, _ in try ingestions(request) }
+        dicom.get("ingestions") { request, _ in try await ingestions(request) }
         dicom.get("presets") { _, _ in PresetsJSON(presets: service.presets.presets.map(PresetJSON.init)) }
-        dicom.get("studies") { request, _ in try studies(request) }
+        dicom.get("studies") { request, _ in try await studies(request) }
         dicom.get("studies/:study") { _, context in
             let uid = try context.parameters.require("study")
             let query = try QIDOQuery(items: [("StudyInstanceUID", try Self.uid(uid))])
-            guard let study = try service.catalog.studies(matching: query).rows.first else {
+            guard let study = try await service.query({ try $0.studies(matching: query).rows.first }) else {
                 throw APIError(.notFound, "study not found", details: ["uid": uid])
             }
             return StudyJSON(study)
         }
         dicom.get("studies/:study/series") { _, context in
             let uid = try Self.uid(try context.parameters.require("study"))
-            guard try service.catalog.studies(matching: try QIDOQuery(items: [("StudyInstanceUID", uid)])).total > 0 else {
-                throw APIError(.notFound, "study not found", details: ["uid": uid])
-            }
-            return SeriesListJSON(series: try service.catalog.series(inStudy: uid).map(SeriesJSON.init))
+            let series = try await service.query { try $0.series(inStudy: uid) }
+            guard !series.isEmpty else { throw APIError(.notFound, "study not found", details: ["uid": uid]) }
+            return SeriesListJSON(series: series.map(SeriesJSON.init))
         }
         dicom.get("series/:series/images") { _, context in
             let uid = try Self.uid(try context.parameters.require("series"))
-            let images = try service.catalog.instances(inSeries: uid)
+            let images = try await service.query { try $0.instances(inSeries: uid) }
             guard !images.isEmpty else { throw APIError(.notFound, "series not found", details: ["uid": uid]) }
             return ImagesJSON(images: images.map(ImageJSON.init))
         }
@@ -63,7 +62,7 @@ struct JSONAPIRoutes<Context: RequestContext> {
         return text
     }
 
-    func studies(_ request: Request) throws -> StudiesJSON {
+    func studies(_ request: Request) async throws -> StudiesJSON {
         let parameters = request.uri.queryParameters
         var items: [(name: String, value: String)] = []
         if let value = parameters.get("patient_id") { items.append(("PatientID", value)) }
@@ -85,7 +84,7 @@ struct JSONAPIRoutes<Context: RequestContext> {
         } catch {
             throw APIError(.badRequest, "invalid query", details: ["parameter": error.parameter, "reason": error.reason])
         }
-        let (rows, total) = try service.catalog.studies(matching: query)
+        let (rows, total) = try await service.query { try $0.studies(matching: query) }
         return StudiesJSON(studies: rows.map(StudyJSON.init), total: total)
     }
 
@@ -123,12 +122,12 @@ struct JSONAPIRoutes<Context: RequestContext> {
         return UploadJSON(stored: results.count - failed.count, failed: failed.count, instances: results)
     }
 
-    func ingestions(_ request: Request) throws -> IngestionsJSON {
+    func ingestions(_ request: Request) async throws -> IngestionsJSON {
         let parameters = request.uri.queryParameters
         let limit = try Self.integer(parameters.get("limit"), name: "limit", range: 1...1000) ?? 100
         let offset = try Self.integer(parameters.get("offset"), name: "offset", range: 0...Int(Int32.max)) ?? 0
         let formatter = ISO8601DateFormatter()
-        let rows = try service.catalog.ingestions(limit: limit, offset: offset)
+        let rows = try await service.query { try $0.ingestions(limit: limit, offset: offset) }
         return IngestionsJSON(
             ingestions: rows.map {
                 IngestionJSON(
@@ -204,7 +203,7 @@ struct JSONAPIRoutes<Context: RequestContext> {
 
     func renderedJSON(_ request: Request, _ context: some RequestContext, thumbnail: Bool) async throws -> RenderedImageJSON {
         let uid = try Self.uid(try context.parameters.require("image"))
-        let row = try service.instance(uid)
+        let row = try await service.instance(uid)
         let (options, preset) = try renderOptions(request, thumbnail: thumbnail)
         let result = try await service.render(instance: uid, options: options)
         return RenderedImageJSON(

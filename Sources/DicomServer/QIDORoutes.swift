@@ -13,31 +13,37 @@ struct QIDORoutes<Context: RequestContext> {
         let web = router.group("dicomweb")
         web.get("studies") { request, _ in
             let query = try Self.query(request)
-            return try respond(request, try service.catalog.studies(matching: query).rows.map { QIDOResults.study($0, baseURL: Self.base(request)) })
+            let rows = try await service.query { try $0.studies(matching: query).rows }
+            return try respond(request, rows.map { QIDOResults.study($0, baseURL: Self.base(request)) })
         }
         web.get("studies/:study/series") { request, context in
             let study = try JSONAPIRoutes<Context>.uid(try context.parameters.require("study"))
-            let rows = try service.catalog.series(inStudy: study, matching: try Self.query(request))
+            let query = try Self.query(request)
+            let rows = try await service.query { try $0.series(inStudy: study, matching: query) }
             return try respond(request, rows.map { QIDOResults.series($0, baseURL: Self.base(request)) })
         }
         web.get("series") { request, _ in
-            let rows = try service.catalog.series(inStudy: nil, matching: try Self.query(request))
+            let query = try Self.query(request)
+            let rows = try await service.query { try $0.series(inStudy: nil, matching: query) }
             return try respond(request, rows.map { QIDOResults.series($0, baseURL: Self.base(request)) })
         }
         web.get("studies/:study/series/:series/instances") { request, context in
             let study = try JSONAPIRoutes<Context>.uid(try context.parameters.require("study"))
             let series = try JSONAPIRoutes<Context>.uid(try context.parameters.require("series"))
-            let rows = try service.catalog.instances(inSeries: series, matching: try Self.query(request)).filter { $0.studyInstanceUID == study }
+            let query = try Self.query(request)
+            let rows = try await service.query { try $0.instances(inSeries: series, matching: query) }.filter { $0.studyInstanceUID == study }
             return try respond(request, rows.map { QIDOResults.instance($0, baseURL: Self.base(request)) })
         }
         web.get("studies/:study/instances") { request, context in
             let study = try JSONAPIRoutes<Context>.uid(try context.parameters.require("study"))
             let items = try Self.queryItems(request) + [("StudyInstanceUID", study)]
-            let rows = try service.catalog.instances(inSeries: nil, matching: try Self.parse(items))
+            let query = try Self.parse(items)
+            let rows = try await service.query { try $0.instances(inSeries: nil, matching: query) }
             return try respond(request, rows.map { QIDOResults.instance($0, baseURL: Self.base(request)) })
         }
         web.get("instances") { request, _ in
-            let rows = try service.catalog.instances(inSeries: nil, matching: try Self.query(request))
+            let query = try Self.query(request)
+            let rows = try await service.query { try $0.instances(inSeries: nil, matching: query) }
             return try respond(request, rows.map { QIDOResults.instance($0, baseURL: Self.base(request)) })
         }
     }

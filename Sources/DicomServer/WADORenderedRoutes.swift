@@ -26,11 +26,11 @@ struct WADORenderedRoutes<Context: RequestContext> {
         }
         // Study and series thumbnails show the middle image of the series (PS3.18 9.6.1.1).
         web.get("studies/:study/thumbnail") { request, context in
-            let row = try service.representativeInstance(study: try Self.uid(context, "study"), series: nil)
+            let row = try await service.representativeInstance(study: try Self.uid(context, "study"), series: nil)
             return try await render(request, row: row, frame: nil, thumbnail: true)
         }
         web.get("studies/:study/series/:series/thumbnail") { request, context in
-            let row = try service.representativeInstance(study: try Self.uid(context, "study"), series: try Self.uid(context, "series"))
+            let row = try await service.representativeInstance(study: try Self.uid(context, "study"), series: try Self.uid(context, "series"))
             return try await render(request, row: row, frame: nil, thumbnail: true)
         }
     }
@@ -46,7 +46,7 @@ struct WADORenderedRoutes<Context: RequestContext> {
     }
 
     func render(_ request: Request, _ context: Context, frame: Int?, thumbnail: Bool) async throws -> Response {
-        let row = try service.instance(try Self.uid(context, "instance"), study: try Self.uid(context, "study"), series: try Self.uid(context, "series"))
+        let row = try await service.instance(try Self.uid(context, "instance"), study: try Self.uid(context, "study"), series: try Self.uid(context, "series"))
         return try await render(request, row: row, frame: frame, thumbnail: thumbnail)
     }
 

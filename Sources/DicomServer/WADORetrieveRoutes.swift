@@ -16,21 +16,21 @@ struct WADORetrieveRoutes<Context: RequestContext> {
         let web = router.group("dicomweb")
         let instance = "studies/:study/series/:series/instances/:instance"
         web.get("studies/:study") { request, context in
-            try await retrieve(request, rows: try service.instances(ofStudy: try Self.uid(context, "study")))
+            try await retrieve(request, rows: try await service.instances(ofStudy: try Self.uid(context, "study")))
         }
         web.get("studies/:study/series/:series") { request, context in
-            let rows = try service.instances(ofSeries: try Self.uid(context, "series"), inStudy: try Self.uid(context, "study"))
+            let rows = try await service.instances(ofSeries: try Self.uid(context, "series"), inStudy: try Self.uid(context, "study"))
             return try await retrieve(request, rows: rows)
         }
-        web.get(RouterPath(instance)) { request, context in try await retrieve(request, rows: [try Self.instance(service, context)]) }
+        web.get(RouterPath(instance)) { request, context in try await retrieve(request, rows: [try await Self.instance(service, context)]) }
 
         web.get("studies/:study/metadata") { request, context in
-            try await metadata(request, rows: try service.instances(ofStudy: try Self.uid(context, "study")))
+            try await metadata(request, rows: try await service.instances(ofStudy: try Self.uid(context, "study")))
         }
         web.get("studies/:study/series/:series/metadata") { request, context in
             let (study, series) = (try Self.uid(context, "study"), try Self.uid(context, "series"))
             // The hot path (a viewer opening a series): one query when every instance has stored metadata.
-            let stored = try service.catalog.seriesMetadata(series)
+            let stored = try await service.query { try $0.seriesMetadata(series) }
             guard let first = stored.first, first.studyInstanceUID == study else {
                 throw RenderServiceError.notFound(kind: "series", uid: series)
             }
@@ -38,16 +38,16 @@ struct WADORetrieveRoutes<Context: RequestContext> {
                 let type = try QIDORoutes<Context>.negotiateJSON(request, what: "metadata")
                 return metadataResponse(request, type: type, stored.map { ($0.studyInstanceUID, $0.seriesInstanceUID, $0.sopInstanceUID, $0.json ?? "{}") })
             }
-            return try await metadata(request, rows: try service.instances(ofSeries: series, inStudy: study))
+            return try await metadata(request, rows: try await service.instances(ofSeries: series, inStudy: study))
         }
-        web.get("\(instance)/metadata") { request, context in try await metadata(request, rows: [try Self.instance(service, context)]) }
+        web.get("\(instance)/metadata") { request, context in try await metadata(request, rows: [try await Self.instance(service, context)]) }
 
         web.get("\(instance)/frames/:frames") { request, context in
-            let row = try Self.instance(service, context)
+            let row = try await Self.instance(service, context)
             return try await frames(request, row: row, numbers: try frameNumbers(try context.parameters.require("frames")))
         }
         web.get("\(instance)/bulkdata/:tag") { request, context in
-            let row = try Self.instance(service, context)
+            let row = try await Self.instance(service, context)
             let text = try context.parameters.require("tag")
             guard let tag = DicomTag(hex: text) else {
                 throw APIError(.badRequest, "bulk data is named by its tag, GGGGEEEE in hexadecimal", details: ["tag": text])
@@ -222,8 +222,8 @@ struct WADORetrieveRoutes<Context: RequestContext> {
         try JSONAPIRoutes<Context>.uid(try context.parameters.require(name))
     }
 
-    static func instance(_ service: RenderService, _ context: Context) throws -> InstanceRow {
-        try service.instance(try uid(context, "instance"), study: try uid(context, "study"), series: try uid(context, "series"))
+    static func instance(_ service: RenderService, _ context: Context) async throws -> InstanceRow {
+        try await service.instance(try uid(context, "instance"), study: try uid(context, "study"), series: try uid(context, "series"))
     }
 
     static func base(_ request: Request) -> String { QIDORoutes<Context>.base(request) }

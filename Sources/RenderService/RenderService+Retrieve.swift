@@ -10,24 +10,28 @@ import Glibc
 /// WADO-RS retrieval: stored objects, their metadata, frames and bulk data.
 extension RenderService {
     /// The series' instances in slice order, or `.notFound` when the series is unknown or not in `study`.
-    public func instances(ofSeries series: String, inStudy study: String? = nil) throws -> [InstanceRow] {
-        let rows = try catalog.instances(inSeries: series)
-        guard let first = rows.first, study == nil || first.studyInstanceUID == study else {
-            throw RenderServiceError.notFound(kind: "series", uid: series)
+    public func instances(ofSeries series: String, inStudy study: String? = nil) async throws -> [InstanceRow] {
+        try await query { catalog in
+            let rows = try catalog.instances(inSeries: series)
+            guard let first = rows.first, study == nil || first.studyInstanceUID == study else {
+                throw RenderServiceError.notFound(kind: "series", uid: series)
+            }
+            return rows
         }
-        return rows
     }
 
     /// The study's instances, series by series in slice order, or `.notFound`.
-    public func instances(ofStudy study: String) throws -> [InstanceRow] {
-        let rows = try catalog.series(inStudy: study).flatMap { try catalog.instances(inSeries: $0.seriesInstanceUID) }
-        guard !rows.isEmpty else { throw RenderServiceError.notFound(kind: "study", uid: study) }
-        return rows
+    public func instances(ofStudy study: String) async throws -> [InstanceRow] {
+        try await query { catalog in
+            let rows = try catalog.series(inStudy: study).flatMap { try catalog.instances(inSeries: $0.seriesInstanceUID) }
+            guard !rows.isEmpty else { throw RenderServiceError.notFound(kind: "study", uid: study) }
+            return rows
+        }
     }
 
     /// An instance checked against the study and series named in the URL.
-    public func instance(_ uid: String, study: String, series: String) throws -> InstanceRow {
-        let row = try instance(uid)
+    public func instance(_ uid: String, study: String, series: String) async throws -> InstanceRow {
+        let row = try await instance(uid)
         guard row.studyInstanceUID == study, row.seriesInstanceUID == series else {
             throw RenderServiceError.notFound(kind: "instance", uid: uid)
         }
@@ -36,10 +40,10 @@ extension RenderService {
 
     /// The instance a series or study thumbnail shows: the middle image of the series (of the study's
     /// first series with images).
-    public func representativeInstance(study: String, series: String?) throws -> InstanceRow {
+    public func representativeInstance(study: String, series: String?) async throws -> InstanceRow {
         let candidates: [[InstanceRow]] =
-            if let series { [try instances(ofSeries: series, inStudy: study)] } else {
-                try catalog.series(inStudy: study).map { try catalog.instances(inSeries: $0.seriesInstanceUID) }
+            if let series { [try await instances(ofSeries: series, inStudy: study)] } else {
+                try await query { catalog in try catalog.series(inStudy: study).map { try catalog.instances(inSeries: $0.seriesInstanceUID) } }
             }
         for rows in candidates {
             let images = rows.filter { ($0.rows ?? 0) > 0 && ($0.columns ?? 0) > 0 }
@@ -62,7 +66,8 @@ extension RenderService {
     /// Each instance's DICOM JSON with `bulkdata:GGGGEEEE` placeholders, in the order given. Instances
     /// catalogued before metadata was recorded are read once and their metadata stored.
     public func metadataJSON(_ rows: [InstanceRow]) async throws -> [String] {
-        var stored = try catalog.metadataJSON(of: rows.map(\.sopInstanceUID))
+        let uids = rows.map(\.sopInstanceUID)
+        var stored = try await query { catalog in try catalog.metadataJSON(of: uids) }
         let missing = rows.filter { stored[$0.sopInstanceUID] == nil }
         if !missing.isEmpty {
             let (catalog, limits) = (self.catalog, self.limits)

@@ -78,26 +78,36 @@ public final class RenderService: Sendable {
         try await filePool.shutdown()
     }
 
+    /// Runs catalog queries (blocking SQLite calls) on the file pool, never on an event loop.
+    public func query<Result: Sendable>(_ body: @escaping @Sendable (Catalog) throws -> Result) async throws -> Result {
+        let catalog = self.catalog
+        return try await filePool.run { try body(catalog) }
+    }
+
     /// The catalog row of an instance, or `.notFound`.
-    public func instance(_ uid: String) throws -> InstanceRow {
+    public func instance(_ uid: String) async throws -> InstanceRow {
+        try await query { catalog in try Self.instance(uid, in: catalog) }
+    }
+
+    static func instance(_ uid: String, in catalog: Catalog) throws -> InstanceRow {
         guard let row = try catalog.instance(uid) else { throw RenderServiceError.notFound(kind: "instance", uid: uid) }
         return row
     }
 
-    /// Renders one frame of a catalogued instance. Decoding and encoding run on the render pool.
+    /// Renders one frame of a catalogued instance. Lookup, decoding and encoding run on the render pool.
     public func render(instance uid: String, options: RenderOptions) async throws -> RenderedImageResult {
-        let row = try instance(uid)
-        guard options.frame >= 1 && options.frame <= row.numberOfFrames else {
-            throw RenderServiceError.invalidParameter(name: "frame", reason: "must be 1…\(row.numberOfFrames) for this instance")
-        }
         guard (1...100).contains(options.quality) else {
             throw RenderServiceError.invalidParameter(name: "quality", reason: "must be 1–100")
         }
         if case .window(let window) = options.voi, !window.isValid {
             throw RenderServiceError.invalidParameter(name: "window", reason: "width must be ≥ 1 (LINEAR) or > 0")
         }
-        let (encoder, renderer, limits) = (self.encoder, self.renderer, self.limits)
+        let (catalog, encoder, renderer, limits) = (self.catalog, self.encoder, self.renderer, self.limits)
         return try await pool.run {
+            let row = try Self.instance(uid, in: catalog)
+            guard options.frame >= 1 && options.frame <= row.numberOfFrames else {
+                throw RenderServiceError.invalidParameter(name: "frame", reason: "must be 1…\(row.numberOfFrames) for this instance")
+            }
             do {
                 let file = try DicomFile(path: row.filePath, limits: limits)
                 let image = try renderer.render(file, frame: options.frame, request: RenderRequest(voi: options.voi, viewport: options.viewport))

@@ -93,19 +93,8 @@ import FoundationNetworking
         Self.expectError(try await server.get(instancePath + "/rendered", accept: "application/pdf"), 406)
         let tooLarge = try await server.stow([Data(count: 9 << 20)])
         Self.expectError(tooLarge, 413)
-        let wrongType = try await ServerProcess.request(
-            server.base + "/dicomweb/studies",
-            method: "POST",
-            headers: ["Content-Type": "application/json"],
-            body: Data("{}".utf8)
-        )
-        Self.expectError(wrongType, 415)
-        let notDicom = try await ServerProcess.request(
-            server.base + "/api/v1/dicom/instances",
-            method: "POST",
-            headers: ["Content-Type": "application/dicom"],
-            body: Data("not a DICOM file".utf8)
-        )
+        Self.expectError(try await server.post("/dicomweb/studies", contentType: "application/json", body: Data("{}".utf8)), 415)
+        let notDicom = try await server.post("/api/v1/dicom/instances", contentType: "application/dicom", body: Data("not a DICOM file".utf8))
         Self.expectError(notDicom, 422)
         #expect(try await server.get("/api/v1/health").status == 200)
         server.stop()
@@ -130,11 +119,15 @@ import FoundationNetworking
                 as? String
         )
         // A large render in flight when SIGTERM arrives still completes; then the process exits 0.
-        let inFlight = Task { try await server.get("/api/v1/dicom/images/\(image)?format=png") }
-        for _ in 0..<200 {
-            if (try? String(contentsOfFile: server.log, encoding: .utf8))?.contains("/api/v1/dicom/images/\(image)?format=png") == true { break }
-            try await Task.sleep(for: .milliseconds(5))
+        let renderURL = server.base + "/api/v1/dicom/images/\(image)?format=png"
+        let inFlight = Task { try await ServerProcess.request(renderURL) }
+        // In flight: the metrics request itself plus the render.
+        var sawInFlight = false
+        for _ in 0..<500 where !sawInFlight {
+            let metrics = try? Self.object(try await server.get("/api/v1/metrics"))
+            sawInFlight = (metrics?["active_requests"] as? Int ?? 0) >= 2
         }
+        #expect(sawInFlight)
         kill(server.process.processIdentifier, SIGTERM)
         let response = try await inFlight.value
         #expect(response.status == 200)

@@ -80,6 +80,10 @@ final class ServerProcess {
         try await Self.request(base + path, headers: accept.map { ["Accept": $0] } ?? [:])
     }
 
+    func post(_ path: String, contentType: String, body: Data) async throws -> Response {
+        try await Self.request(base + path, method: "POST", headers: ["Content-Type": contentType], body: body)
+    }
+
     /// A STOW-RS request of Part 10 files.
     func stow(_ files: [Data], path: String = "/dicomweb/studies") async throws -> Response {
         try await Self.stow(files, to: base + path)
