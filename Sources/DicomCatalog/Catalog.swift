@@ -272,7 +272,8 @@ public final class Catalog: Sendable {
     public func setMetadataJSON(_ json: String, of sopInstanceUID: String) throws {
         try database.write { db in
             try db.execute(
-                sql: "INSERT OR REPLACE INTO instance_metadata (sopInstanceUID, json) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM instance WHERE sopInstanceUID = ?)",
+                sql:
+                    "INSERT OR REPLACE INTO instance_metadata (sopInstanceUID, json) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM instance WHERE sopInstanceUID = ?)",
                 arguments: [sopInstanceUID, json, sopInstanceUID]
             )
         }

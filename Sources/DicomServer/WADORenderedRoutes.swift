@@ -46,7 +46,11 @@ struct WADORenderedRoutes<Context: RequestContext> {
     }
 
     func render(_ request: Request, _ context: Context, frame: Int?, thumbnail: Bool) async throws -> Response {
-        let row = try await service.instance(try Self.uid(context, "instance"), study: try Self.uid(context, "study"), series: try Self.uid(context, "series"))
+        let row = try await service.instance(
+            try Self.uid(context, "instance"),
+            study: try Self.uid(context, "study"),
+            series: try Self.uid(context, "series")
+        )
         return try await render(request, row: row, frame: frame, thumbnail: thumbnail)
     }
 

@@ -36,7 +36,11 @@ struct WADORetrieveRoutes<Context: RequestContext> {
             }
             if stored.allSatisfy({ $0.json != nil }) {
                 let type = try QIDORoutes<Context>.negotiateJSON(request, what: "metadata")
-                return metadataResponse(request, type: type, stored.map { ($0.studyInstanceUID, $0.seriesInstanceUID, $0.sopInstanceUID, $0.json ?? "{}") })
+                return metadataResponse(
+                    request,
+                    type: type,
+                    stored.map { ($0.studyInstanceUID, $0.seriesInstanceUID, $0.sopInstanceUID, $0.json ?? "{}") }
+                )
             }
             return try await metadata(request, rows: try await service.instances(ofSeries: series, inStudy: study))
         }

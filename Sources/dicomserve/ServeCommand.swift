@@ -45,7 +45,11 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.port = try Self.checked(reader.int(forKey: "port", default: configuration.port), "port", 0...65_535)
         configuration.dataDirectory = reader.string(forKey: "dataDir", default: configuration.dataDirectory)
         configuration.presetsDirectory = reader.string(forKey: "presets") ?? PresetLocation.defaultDirectory()
-        configuration.renderThreads = try Self.checked(reader.int(forKey: "renderThreads", default: configuration.renderThreads), "render-threads", 1...256)
+        configuration.renderThreads = try Self.checked(
+            reader.int(forKey: "renderThreads", default: configuration.renderThreads),
+            "render-threads",
+            1...256
+        )
         configuration.maximumUploadSize =
             try Self.checked(reader.int(forKey: "maxUploadMb", default: configuration.maximumUploadSize >> 20), "max-upload-mb", 1...65_536) << 20
         configuration.maximumFramesPerRequest = try Self.checked(
@@ -53,7 +57,11 @@ struct ServeCommand: AsyncParsableCommand {
             "max-frames-per-request",
             1...100_000
         )
-        configuration.thumbnailSize = try Self.checked(reader.int(forKey: "thumbnailSize", default: configuration.thumbnailSize), "thumbnail-size", 16...4096)
+        configuration.thumbnailSize = try Self.checked(
+            reader.int(forKey: "thumbnailSize", default: configuration.thumbnailSize),
+            "thumbnail-size",
+            16...4096
+        )
         configuration.corsOrigins = reader.stringArray(forKey: "corsOrigins")
 
         var logger = Logger(label: "dicomserve")

@@ -50,7 +50,9 @@ struct WADORetrieveTests {
         try await JSONAPITests.withRouter(files: Self.files) { router, catalog in
             let (ct, _, _) = try Self.rows(catalog)
             try await Application(router: router).test(.router) { client in
-                for accept in [#"multipart/related; type="application/dicom""#, "multipart/related; type=application/dicom; transfer-syntax=*", "*/*"] {
+                for accept in [
+                    #"multipart/related; type="application/dicom""#, "multipart/related; type=application/dicom; transfer-syntax=*", "*/*",
+                ] {
                     try await client.execute(uri: WADORenderedTests.path(ct), method: .get, headers: [.accept: accept]) { response in
                         #expect(response.status == .ok, "\(accept)")
                         let parts = try Self.parts(response)
@@ -92,7 +94,9 @@ struct WADORetrieveTests {
                 try await client.execute(uri: WADORenderedTests.path(ct) + "/metadata", method: .get) { response in
                     #expect(response.status == .ok)
                     #expect(response.headers[.contentType] == "application/dicom+json")
-                    let items = try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: [String: Any]]])
+                    let items = try #require(
+                        try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: [String: Any]]]
+                    )
                     let item = try #require(items.first)
                     #expect((item["00080018"]?["Value"] as? [String])?.first == ct.sopInstanceUID)
                     #expect((item["00280010"]?["Value"] as? [Int])?.first == 128)
@@ -106,7 +110,11 @@ struct WADORetrieveTests {
                     let items = try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: Any]])
                     #expect(items.count == 1)
                 }
-                try await client.execute(uri: "/dicomweb/studies/\(ct.studyInstanceUID)/metadata", method: .get, headers: [.accept: "application/json"]) {
+                try await client.execute(
+                    uri: "/dicomweb/studies/\(ct.studyInstanceUID)/metadata",
+                    method: .get,
+                    headers: [.accept: "application/json"]
+                ) {
                     response in
                     #expect(response.headers[.contentType] == "application/json")
                 }

@@ -17,7 +17,10 @@ struct RetrieveNegotiationTests {
     @Test func framesForWhatClientsSend() {
         // OHIF / Cornerstone: whatever is stored, untouched.
         #expect(Self.frames("multipart/related; type=application/octet-stream; transfer-syntax=*")?.0 == .stored)
-        #expect(Self.frames(#"multipart/related; type="application/octet-stream"; transfer-syntax=*"#)?.1 == "application/octet-stream; transfer-syntax=\(Self.jpegLS)")
+        #expect(
+            Self.frames(#"multipart/related; type="application/octet-stream"; transfer-syntax=*"#)?.1
+                == "application/octet-stream; transfer-syntax=\(Self.jpegLS)"
+        )
         // dicomweb-client's default and no header at all: uncompressed.
         #expect(Self.frames(#"multipart/related; type="application/octet-stream"; transfer-syntax=1.2.840.10008.1.2.1"#)?.0 == .uncompressed)
         #expect(Self.frames(nil)?.0 == .uncompressed)
@@ -43,7 +46,12 @@ struct RetrieveNegotiationTests {
     @Test func instancesAreServedAsStored() {
         let stored: Set = ["1.2.840.10008.1.2.1"]
         #expect(RetrieveNegotiation.instances(AcceptHeader(#"multipart/related; type="application/dicom""#), storedTransferSyntaxes: stored))
-        #expect(RetrieveNegotiation.instances(AcceptHeader("multipart/related; type=application/dicom; transfer-syntax=*"), storedTransferSyntaxes: stored))
+        #expect(
+            RetrieveNegotiation.instances(
+                AcceptHeader("multipart/related; type=application/dicom; transfer-syntax=*"),
+                storedTransferSyntaxes: stored
+            )
+        )
         #expect(RetrieveNegotiation.instances(AcceptHeader(nil as String?), storedTransferSyntaxes: stored))
         #expect(
             RetrieveNegotiation.instances(

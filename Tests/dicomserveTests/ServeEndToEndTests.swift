@@ -137,3 +137,55 @@ import FoundationNetworking
         #expect(server.process.terminationStatus == 0)
     }
 }
+
+/// `dicomserve serve` settings: flags > DICOMSERVE_* environment > JSON config file > defaults.
+@Suite(.serialized) struct ServeConfigurationTests {
+    @Test func flagsBeatEnvironmentBeatsConfigFile() async throws {
+        let dataDir = CommandLineTests.temporary("-config")
+        let config = CommandLineTests.temporary(".json")
+        defer {
+            try? FileManager.default.removeItem(atPath: dataDir)
+            try? FileManager.default.removeItem(atPath: config)
+        }
+        let cr = ServeEndToEndTests.corpus.appendingPathComponent("pydicom-data/RG1_UNCR.dcm").path
+        #expect(try CommandLineTests.dicomserve("import", cr, "--data-dir", dataDir).status == 0)
+        let (filePort, environmentPort) = (try ServerProcess.freePort(), try ServerProcess.freePort())
+        try Data(#"{"port": \#(filePort), "thumbnailSize": 64, "maxFramesPerRequest": 7}"#.utf8).write(to: URL(fileURLWithPath: config))
+
+        // The file alone: its port and thumbnail size.
+        let fromFile = try await ServerProcess(dataDir: dataDir, arguments: ["--config", config], port: filePort)
+        let image = try #require(
+            ((try ServeEndToEndTests.object(try await fromFile.get("/api/v1/dicom/studies")))["studies"] as? [[String: Any]])?.first?["study_uid"]
+                as? String
+        )
+        let thumbnail = try await fromFile.get("/dicomweb/studies/\(image)/thumbnail", accept: "image/png")
+        let bytes = [UInt8](thumbnail.body)
+        var (width, height, channels): (UInt32, UInt32, UInt32) = (0, 0, 0)
+        #expect(cimg_png_info(bytes, bytes.count, &width, &height, &channels) == CIMG_OK && max(width, height) == 64)
+        fromFile.stop()
+
+        // The environment beats the file (DICOMSERVE_CONFIG names the file too).
+        let fromEnvironment = try await ServerProcess(
+            dataDir: dataDir,
+            environment: ["DICOMSERVE_CONFIG": config, "DICOMSERVE_PORT": "\(environmentPort)"],
+            port: environmentPort
+        )
+        #expect(try await fromEnvironment.get("/api/v1/health").status == 200)
+        fromEnvironment.stop()
+
+        // A flag beats both.
+        let fromFlag = try await ServerProcess(dataDir: dataDir, environment: ["DICOMSERVE_CONFIG": config, "DICOMSERVE_PORT": "\(environmentPort)"])
+        #expect(try await fromFlag.get("/api/v1/health").status == 200)
+        fromFlag.stop()
+    }
+
+    @Test func badSettingsAreUsageErrors() throws {
+        let config = CommandLineTests.temporary(".json")
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        try Data("{not json".utf8).write(to: URL(fileURLWithPath: config))
+        let badFile = try CommandLineTests.dicomserve("serve", "--config", config)
+        #expect(badFile.status == 2 && badFile.error.contains("config file"), "\(badFile.error)")
+        let badPort = try CommandLineTests.dicomserve("serve", "--port", "70000")
+        #expect(badPort.status == 2 && badPort.error.contains("port"), "\(badPort.error)")
+    }
+}

@@ -12,13 +12,17 @@ final class ServerProcess {
     let log: String
     var base: String { "http://127.0.0.1:\(port)" }
 
-    /// Starts the server over `dataDir` and waits until `/api/v1/health` answers.
-    init(dataDir: String, arguments: [String] = []) async throws {
-        port = try Self.freePort()
+    /// Starts the server over `dataDir` and waits until `/api/v1/health` answers. With `port`, the
+    /// caller has arranged for the server to listen there (through the environment or a config file)
+    /// and no `--port` flag is passed.
+    init(dataDir: String, arguments: [String] = [], environment: [String: String] = [:], port: Int? = nil) async throws {
+        self.port = try port ?? Self.freePort()
         log = CommandLineTests.temporary(".log")
         process.executableURL = URL(fileURLWithPath: CommandLineTests.binary)
+        let portFlag = port == nil ? ["--port", "\(self.port)"] : []
         process.arguments =
-            ["serve", "--host", "127.0.0.1", "--port", "\(port)", "--data-dir", dataDir, "--presets", CommandLineTests.presets] + arguments
+            ["serve", "--host", "127.0.0.1", "--data-dir", dataDir, "--presets", CommandLineTests.presets] + portFlag + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = FileHandle.nullDevice
