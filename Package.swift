@@ -120,7 +120,8 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "dicomserveTests", dependencies: ["dicomserve", "CImageCodecs", "DicomCatalog"]),
+        // The real executable over real files, HTTP on loopback, third-party clients: slower, still in `make test`.
+        .testTarget(name: "EndToEndTests", dependencies: ["dicomserve", "CImageCodecs", "DicomCatalog"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

@@ -1,7 +1,7 @@
 """Drives a running dicomserve with the PyPI DICOMweb client (dicomweb-client): store, search,
 retrieve metadata, frames, instances and rendered images. Exits non-zero on the first mismatch.
 
-Usage: dicomweb_client_check.py BASE_URL FILE.dcm...   (run by Tests/dicomserveTests/InteropTests.swift)
+Usage: dicomweb_client_check.py BASE_URL FILE.dcm...   (run by Tests/EndToEndTests/InteropAndCrashTests.swift)
 """
 import sys
 
