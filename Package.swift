@@ -69,11 +69,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Caches: byte-bounded LRU, single-flight, keys.
+        .target(name: "RenderCache", swiftSettings: swiftSettings),
+
         // Orchestration (no HTTP types) and the HTTP face.
         .target(
             name: "RenderService",
             dependencies: [
-                "DicomCatalog", "DicomCodec", "DicomImaging", "DicomWeb",
+                "DicomCatalog", "DicomCodec", "DicomImaging", "DicomWeb", "RenderCache",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -82,7 +85,7 @@ let package = Package(
         .target(
             name: "DicomServer",
             dependencies: [
-                "RenderService", "DicomCatalog", "DicomCodec", "DicomImaging", "DicomWeb",
+                "RenderService", "RenderCache", "DicomCatalog", "DicomCodec", "DicomImaging", "DicomWeb",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
@@ -92,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "dicomserve",
             dependencies: [
-                "DicomCatalog", "DicomCodec", "DicomImaging", "DicomServer", "DicomWeb",
+                "DicomCatalog", "DicomCodec", "DicomImaging", "DicomServer", "DicomWeb", "RenderService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -108,6 +111,7 @@ let package = Package(
         ),
 
         .testTarget(name: "DicomImagingTests", dependencies: ["DicomImaging"]),
+        .testTarget(name: "RenderCacheTests", dependencies: ["RenderCache"]),
         .testTarget(name: "DicomWebTests", dependencies: ["DicomWeb"]),
         .testTarget(name: "CImageCodecsTests", dependencies: ["CImageCodecs"]),
         .testTarget(name: "CDCMTKTests", dependencies: ["CDCMTK"]),

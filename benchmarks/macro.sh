@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Macro benchmark: the real server under wrk on loopback, bounded in time, stopping what it starts.
-#   1. uncached rendered PNGs (lung window) cycling through every slice of the demo CT series (120 × 512²)
-#   2. series metadata (DICOM JSON) of a 64-slice CT series
-# There is no render cache yet, so every rendered request decodes, windows and encodes.
+#   1. uncached rendered PNGs (lung window) cycling through every slice of the demo CT series (120 × 512²),
+#      caches off (--cache-mb 0 --frame-cache-mb 0): every request decodes, windows and encodes
+#   2. the same requests answered by the in-process render cache (L1), after one warm-up pass
+#   3. series metadata (DICOM JSON) of a 64-slice CT series
 # Usage: benchmarks/macro.sh [seconds per run, default 15]   (make bench-macro)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,10 +29,11 @@ cp "$work"/demo/ct/slice_0{01..64}.dcm "$work/ct64/"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-start() {  # start DATA_DIR → sets $base
-  local port
+start() {  # start DATA_DIR [serve flags...] → sets $base
+  local port data=$1
+  shift
   port=$(free_port)
-  "$binary" serve --host 127.0.0.1 --port "$port" --data-dir "$1" --presets presets >"$work/server-$port.log" 2>&1 &
+  "$binary" serve --host 127.0.0.1 --port "$port" --data-dir "$data" --presets presets "$@" >"$work/server-$port.log" 2>&1 &
   pids+=($!)
   base="http://127.0.0.1:$port"
   for _ in $(seq 1 100); do curl -sf "$base/api/v1/health" >/dev/null && return 0; sleep 0.1; done
@@ -63,7 +65,7 @@ echo
 echo "| run | requests/s | p50 | p99 | errors |"
 echo "|---|---:|---:|---:|---|"
 
-start "$work/data-ct"
+start "$work/data-ct" --cache-mb 0 --frame-cache-mb 0
 series=$(curl -sf "$base/api/v1/dicom/studies" | python3 -c 'import json,sys; print(json.load(sys.stdin)["studies"][0]["study_uid"])')
 series=$(curl -sf "$base/api/v1/dicom/studies/$series/series" | python3 -c 'import json,sys; print(json.load(sys.stdin)["series"][0]["series_uid"])')
 curl -sf "$base/api/v1/dicom/series/$series/images" |
@@ -73,6 +75,14 @@ size=$(curl -sf "$base$(head -1 "$work/paths")" | wc -c)
 for connections in 1 4 8; do
   out=$(PATHS_FILE="$work/paths" ACCEPT="image/png" wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$work/cycle.lua" "$base")
   report "rendered 512² CT PNG, lung, uncached, $(wc -l <"$work/paths") slices, c=$connections ($size-byte first slice)" "$out"
+done
+kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+
+start "$work/data-ct"
+while read -r path; do curl -sf -o /dev/null -H "Accept: image/png" "$base$path"; done <"$work/paths"  # warm-up: fill L1
+for connections in 1 8; do
+  out=$(PATHS_FILE="$work/paths" ACCEPT="image/png" wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$work/cycle.lua" "$base")
+  report "rendered 512² CT PNG, lung, L1 hits, c=$connections" "$out"
 done
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 

@@ -23,6 +23,8 @@ public struct ServerConfiguration: Sendable {
     public var thumbnailSize: Int
     /// Browser origins allowed by CORS; nil means "any on loopback, none elsewhere".
     public var corsOrigins: [String]?
+    /// The in-process caches: encoded renders (L1) and decoded frames.
+    public var cache: CacheConfiguration
 
     public init(
         host: String = "127.0.0.1",
@@ -34,7 +36,8 @@ public struct ServerConfiguration: Sendable {
         maximumUploadSize: Int = 512 << 20,
         maximumFramesPerRequest: Int = 1000,
         thumbnailSize: Int = 256,
-        corsOrigins: [String]? = nil
+        corsOrigins: [String]? = nil,
+        cache: CacheConfiguration = CacheConfiguration()
     ) {
         self.host = host
         self.port = port
@@ -46,6 +49,7 @@ public struct ServerConfiguration: Sendable {
         self.maximumFramesPerRequest = maximumFramesPerRequest
         self.thumbnailSize = thumbnailSize
         self.corsOrigins = corsOrigins
+        self.cache = cache
     }
 
     /// Whether the listening address is loopback only.
@@ -96,7 +100,8 @@ public func buildService(_ configuration: ServerConfiguration) throws -> RenderS
         store: store,
         presets: presets,
         pool: RenderPool(threads: configuration.renderThreads),
-        thumbnailViewport: Viewport(width: configuration.thumbnailSize, height: configuration.thumbnailSize)
+        thumbnailViewport: Viewport(width: configuration.thumbnailSize, height: configuration.thumbnailSize),
+        cache: configuration.cache
     )
 }
 

@@ -97,7 +97,7 @@ struct RenderedImageJSON: ResponseEncodable {
     var frame: Int
     var width: Int
     var height: Int
-    /// Honest: there is no cache yet.
+    /// True when the image came from the render cache.
     var cached: Bool
 }
 
@@ -145,12 +145,15 @@ struct MetricsJSON: ResponseEncodable {
     var cache: CacheFiguresJSON
 }
 
-/// Cache figures; `enabled` is false until a render cache exists.
+/// Figures of the in-process render cache (L1).
 struct CacheFiguresJSON: ResponseEncodable {
     var enabled: Bool
     var hits: Int
     var misses: Int
     var hit_rate: Double
+    var evictions: Int
+    var entries: Int
+    var bytes: Int
 }
 
 struct ClearCacheJSON: ResponseEncodable {

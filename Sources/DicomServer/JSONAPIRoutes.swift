@@ -18,7 +18,9 @@ struct JSONAPIRoutes<Context: RequestContext> {
         api.get("health") { _, _ in
             HealthJSON(status: "ok", version: version, render_queue: service.pool.load, render_threads: service.pool.threads)
         }
-        api.get("metrics") { _, _ in statistics.snapshot }
+        api.get("metrics") { _, _ in
+            statistics.snapshot(cache: service.renderedCache.statistics, cacheEnabled: service.renderedCache.capacity > 0)
+        }
         let dicom = api.group("dicom")
         dicom.post("instances") { request, _ in try await upload(request) }
         dicom.post("clear-cache") { _, _ in ClearCacheJSON(cleared: true, generation: service.bumpCacheGeneration()) }
@@ -50,7 +52,7 @@ struct JSONAPIRoutes<Context: RequestContext> {
         dicom.get("images/:image/rendered") { request, context in
             let uid = try Self.uid(try context.parameters.require("image"))
             let (options, _) = try renderOptions(request, thumbnail: false)
-            return Response(image: try await service.render(instance: uid, options: options))
+            return Response(image: try await service.render(instance: uid, options: options), for: request)
         }
     }
 
@@ -201,12 +203,12 @@ struct JSONAPIRoutes<Context: RequestContext> {
         return (options, preset)
     }
 
-    func renderedJSON(_ request: Request, _ context: some RequestContext, thumbnail: Bool) async throws -> RenderedImageJSON {
+    func renderedJSON(_ request: Request, _ context: some RequestContext, thumbnail: Bool) async throws -> EditedResponse<RenderedImageJSON> {
         let uid = try Self.uid(try context.parameters.require("image"))
         let row = try await service.instance(uid)
         let (options, preset) = try renderOptions(request, thumbnail: thumbnail)
         let result = try await service.render(instance: uid, options: options)
-        return RenderedImageJSON(
+        let body = RenderedImageJSON(
             image_data_url: ImageEncoder.dataURL(result.bytes, mediaType: result.format.mediaType),
             metadata: ImageJSON(row),
             window: result.window?.width,
@@ -215,7 +217,8 @@ struct JSONAPIRoutes<Context: RequestContext> {
             frame: result.frame,
             width: result.width,
             height: result.height,
-            cached: false
+            cached: result.cache == .l1
         )
+        return EditedResponse(headers: [.xCache: result.cache.rawValue], response: body)
     }
 }

@@ -1,4 +1,6 @@
 import Hummingbird
+import RenderCache
+import RenderService
 import Synchronization
 
 /// Request counters behind `GET /api/v1/metrics` (DESIGN.md's JSON shape). Failures are answers with
@@ -26,16 +28,26 @@ public final class RequestStatistics: Sendable {
         }
     }
 
-    /// The JSON API's metrics body.
-    var snapshot: MetricsJSON {
-        totals.withLock { totals in
+    /// The JSON API's metrics body, with the render cache's figures.
+    func snapshot(cache: ByteBoundedLRU<RenderKey, Expiring<RenderedImageResult>>.Statistics, cacheEnabled: Bool) -> MetricsJSON {
+        let lookups = cache.hits + cache.misses
+        let figures = CacheFiguresJSON(
+            enabled: cacheEnabled,
+            hits: cache.hits,
+            misses: cache.misses,
+            hit_rate: lookups == 0 ? 0 : Double(cache.hits) / Double(lookups),
+            evictions: cache.evictions,
+            entries: cache.entries,
+            bytes: cache.bytes
+        )
+        return totals.withLock { totals in
             MetricsJSON(
                 requests_total: totals.requests,
                 requests_failed: totals.failed,
                 active_requests: totals.active,
                 avg_response_time: totals.requests == 0 ? 0 : totals.totalSeconds / Double(totals.requests) * 1000,
                 success_rate: totals.requests == 0 ? 1 : Double(totals.requests - totals.failed) / Double(totals.requests),
-                cache: CacheFiguresJSON(enabled: false, hits: 0, misses: 0, hit_rate: 0)
+                cache: figures
             )
         }
     }

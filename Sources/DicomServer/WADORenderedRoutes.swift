@@ -88,6 +88,6 @@ struct WADORenderedRoutes<Context: RequestContext> {
             }
             options.quality = number
         }
-        return Response(image: try await service.render(instance: uid, options: options))
+        return Response(image: try await service.render(instance: uid, options: options), for: request)
     }
 }

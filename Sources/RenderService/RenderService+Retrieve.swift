@@ -151,7 +151,9 @@ extension RenderService {
     /// Stores one uploaded instance (bytes of a Part 10 file). With `study`, instances of other studies fail.
     public func ingest(_ bytes: [UInt8], source: String, study: String? = nil) async throws -> Importer.Outcome {
         let importer = Importer(catalog: catalog, store: store, limits: limits)
-        return try await filePool.run { importer.importData(bytes, source: source, study: study) }
+        let outcome = try await filePool.run { importer.importData(bytes, source: source, study: study) }
+        if case .replaced(let identity) = outcome { invalidate(sopInstanceUID: identity.sopInstanceUID) }
+        return outcome
     }
 }
 

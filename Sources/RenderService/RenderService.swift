@@ -1,7 +1,9 @@
 import DicomCatalog
 import DicomCodec
 import DicomImaging
+import DicomWeb
 import Foundation
+import RenderCache
 import Synchronization
 
 /// A rendered image and what it was rendered with.
@@ -13,6 +15,33 @@ public struct RenderedImageResult: Sendable {
     /// The explicit window applied, when there was one (preset or caller's).
     public var window: Window?
     public var frame: Int
+    /// Where the bytes came from: `X-Cache` and `cached` say it.
+    public var cache: CacheOutcome = .miss
+    /// The strong ETag of these bytes (from the cache key).
+    public var entityTag: String = ""
+}
+
+/// Which layer answered a render.
+public enum CacheOutcome: String, Sendable {
+    /// The in-process cache of encoded renders.
+    case l1
+    /// Rendered for this request (or for a concurrent identical one: single-flight).
+    case miss
+}
+
+/// Sizes and lifetimes of the in-process caches.
+public struct CacheConfiguration: Sendable {
+    /// Budget of encoded renders, in bytes (0 disables).
+    public var renderedBytes: Int
+    /// Budget of decoded frames kept for re-windowing, in bytes (0 disables).
+    public var decodedFrameBytes: Int
+    public var renderedTimeToLive: Duration
+
+    public init(renderedBytes: Int = 256 << 20, decodedFrameBytes: Int = 256 << 20, renderedTimeToLive: Duration = .seconds(1800)) {
+        self.renderedBytes = renderedBytes
+        self.decodedFrameBytes = decodedFrameBytes
+        self.renderedTimeToLive = renderedTimeToLive
+    }
 }
 
 /// What to render: VOI, frame, size and encoding.
@@ -43,9 +72,16 @@ public final class RenderService: Sendable {
     public let filePool: RenderPool
     public let thumbnailViewport: Viewport
     public let limits: DecodingLimits
+    public let cacheConfiguration: CacheConfiguration
     let encoder = ImageEncoder()
     let renderer = InstanceRenderer()
     private let generation = Atomic(0)
+    /// Encoded renders by key (L1).
+    public let renderedCache: ByteBoundedLRU<RenderKey, Expiring<RenderedImageResult>>
+    /// Decoded frames with their dataset, so a new window on the same slice skips decoding.
+    public let decodedFrames: ByteBoundedLRU<FrameKey, DecodedFrame>
+    private let flights = SingleFlight<RenderKey, RenderedImageResult>()
+    private let renderCount = Atomic(0)
 
     public init(
         catalog: Catalog,
@@ -54,8 +90,12 @@ public final class RenderService: Sendable {
         pool: RenderPool,
         filePool: RenderPool = RenderPool(threads: 4, queueLimit: 1024),
         thumbnailViewport: Viewport = Viewport(width: 256, height: 256),
-        limits: DecodingLimits = .default
+        limits: DecodingLimits = .default,
+        cache: CacheConfiguration = CacheConfiguration()
     ) {
+        self.cacheConfiguration = cache
+        renderedCache = ByteBoundedLRU(capacity: cache.renderedBytes)
+        decodedFrames = ByteBoundedLRU(capacity: cache.decodedFrameBytes)
         self.catalog = catalog
         self.store = store
         self.presets = presets
@@ -68,9 +108,14 @@ public final class RenderService: Sendable {
     /// The cache generation: part of every cache key, so bumping it retires every cached render at once.
     public var cacheGeneration: Int { generation.load(ordering: .relaxed) }
 
-    /// Retires every cached render (`clear-cache`); returns the new generation.
+    /// Retires every cached render (`clear-cache`); returns the new generation. Decoded frames stay:
+    /// they depend only on the stored object, which replacement invalidates.
     @discardableResult
-    public func bumpCacheGeneration() -> Int { generation.add(1, ordering: .relaxed).newValue }
+    public func bumpCacheGeneration() -> Int {
+        let next = generation.add(1, ordering: .relaxed).newValue
+        renderedCache.removeAll { $0.generation < next }
+        return next
+    }
 
     /// Stops the worker threads once their queued work is done.
     public func shutdown() async throws {
@@ -94,7 +139,30 @@ public final class RenderService: Sendable {
         return row
     }
 
-    /// Renders one frame of a catalogued instance. Lookup, decoding and encoding run on the render pool.
+    /// Frames actually rendered (not answered from a cache or shared with a concurrent render).
+    public var rendersPerformed: Int { renderCount.load(ordering: .relaxed) }
+
+    /// The cache key of a render.
+    public func key(instance uid: String, options: RenderOptions) -> RenderKey {
+        var parameters: [String] = []
+        switch options.voi {
+        case .automatic: parameters.append("voi=auto")
+        case .minMax: parameters.append("voi=minmax")
+        case .window(let window): parameters.append("w=\(window.center),\(window.width),\(window.function.rawValue)")
+        }
+        parameters.append(options.viewport.map { "vp=\($0.width)x\($0.height)\($0.allowsUpscaling ? "+" : "")" } ?? "vp=full")
+        parameters.append(options.format == .png ? "png" : "jpeg,q=\(options.quality)")
+        return RenderKey(
+            generation: cacheGeneration,
+            kind: "rendered",
+            sopInstanceUID: uid,
+            frame: options.frame,
+            parameters: parameters.joined(separator: ";")
+        )
+    }
+
+    /// Renders one frame of a catalogued instance, from the cache when it can. On a miss, lookup,
+    /// decoding and encoding run on the render pool, once for any number of concurrent identical requests.
     public func render(instance uid: String, options: RenderOptions) async throws -> RenderedImageResult {
         guard (1...100).contains(options.quality) else {
             throw RenderServiceError.invalidParameter(name: "quality", reason: "must be 1–100")
@@ -102,32 +170,78 @@ public final class RenderService: Sendable {
         if case .window(let window) = options.voi, !window.isValid {
             throw RenderServiceError.invalidParameter(name: "window", reason: "width must be ≥ 1 (LINEAR) or > 0")
         }
-        let (catalog, encoder, renderer, limits) = (self.catalog, self.encoder, self.renderer, self.limits)
-        return try await pool.run {
-            let row = try Self.instance(uid, in: catalog)
-            guard options.frame >= 1 && options.frame <= row.numberOfFrames else {
-                throw RenderServiceError.invalidParameter(name: "frame", reason: "must be 1…\(row.numberOfFrames) for this instance")
-            }
-            do {
-                let file = try DicomFile(path: row.filePath, limits: limits)
-                let image = try renderer.render(file, frame: options.frame, request: RenderRequest(voi: options.voi, viewport: options.viewport))
-                let bytes = try encoder.encode(image, as: options.format, jpeg: JPEGOptions(quality: options.quality))
-                var window: Window? = nil
-                if case .window(let applied) = options.voi { window = applied }
-                return RenderedImageResult(
-                    bytes: bytes,
-                    format: options.format,
-                    width: image.width,
-                    height: image.height,
-                    window: window,
-                    frame: options.frame
-                )
-            } catch let error as DicomError {
-                // Parameters were checked above, so anything left is about the stored object.
-                throw error.kind == .invalidRenderParameters
-                    ? RenderServiceError.invalidParameter(name: "render", reason: error.message) : RenderServiceError.unrenderable(error)
-            }
+        let key = key(instance: uid, options: options)
+        if let cached = renderedCache.value(for: key), cached.isFresh() {
+            var result = cached.value
+            result.cache = .l1
+            return result
         }
+        let (result, _) = try await flights.run(key) { [self] in
+            var result = try await pool.run { try self.renderNow(uid, options: options) }
+            result.entityTag = key.entityTag
+            renderedCache.insert(
+                Expiring(result, timeToLive: cacheConfiguration.renderedTimeToLive),
+                for: key,
+                cost: result.bytes.count + key.description.utf8.count + 64
+            )
+            return result
+        }
+        return result
+    }
+
+    /// Decodes (or takes the cached decoded frame), renders and encodes. Runs on a render thread.
+    private func renderNow(_ uid: String, options: RenderOptions) throws -> RenderedImageResult {
+        let row = try Self.instance(uid, in: catalog)
+        guard options.frame >= 1 && options.frame <= row.numberOfFrames else {
+            throw RenderServiceError.invalidParameter(name: "frame", reason: "must be 1…\(row.numberOfFrames) for this instance")
+        }
+        let result: RenderedImageResult
+        do {
+            result = try renderDecoded(row, options: options)
+        } catch {
+            // Parameters were checked above, so anything left is about the stored object.
+            throw error.kind == .invalidRenderParameters
+                ? RenderServiceError.invalidParameter(name: "render", reason: error.message) : RenderServiceError.unrenderable(error)
+        }
+        renderCount.add(1, ordering: .relaxed)
+        return result
+    }
+
+    private func renderDecoded(_ row: InstanceRow, options: RenderOptions) throws(DicomError) -> RenderedImageResult {
+        let decoded = try decodedFrame(row, frame: options.frame)
+        let image = try renderer.render(
+            decoded.pixels,
+            dataSet: decoded.dataSet,
+            frame: options.frame,
+            request: RenderRequest(voi: options.voi, viewport: options.viewport)
+        )
+        let bytes = try encoder.encode(image, as: options.format, jpeg: JPEGOptions(quality: options.quality))
+        var window: Window? = nil
+        if case .window(let applied) = options.voi { window = applied }
+        return RenderedImageResult(
+            bytes: bytes,
+            format: options.format,
+            width: image.width,
+            height: image.height,
+            window: window,
+            frame: options.frame
+        )
+    }
+
+    /// A decoded frame and its dataset, from the decoded-frame cache or the file.
+    func decodedFrame(_ row: InstanceRow, frame: Int) throws(DicomError) -> DecodedFrame {
+        let key = FrameKey(sopInstanceUID: row.sopInstanceUID, frame: frame)
+        if let cached = decodedFrames.value(for: key) { return cached }
+        let file = try DicomFile(path: row.filePath, limits: limits)
+        let decoded = DecodedFrame(pixels: try file.decodeFrame(frame), dataSet: try file.dataSet(bulkThreshold: 1 << 20))
+        decodedFrames.insert(decoded, for: key, cost: decoded.pixels.bytes.count + 16 * 1024)
+        return decoded
+    }
+
+    /// Forgets every cached render and decoded frame of an instance (it was replaced).
+    public func invalidate(sopInstanceUID uid: String) {
+        renderedCache.removeAll { $0.sopInstanceUID == uid }
+        decodedFrames.removeAll { $0.sopInstanceUID == uid }
     }
 
     /// Resolves a preset name to its VOI, or `.invalidParameter` naming the known ones.
@@ -140,4 +254,16 @@ public final class RenderService: Sendable {
         }
         return (preset, preset.voiRequest)
     }
+}
+
+/// A decoded frame's cache key.
+public struct FrameKey: Hashable, Sendable {
+    public var sopInstanceUID: String
+    public var frame: Int
+}
+
+/// A decoded frame with the dataset its rendering needs.
+public struct DecodedFrame: Sendable {
+    public var pixels: PixelFrame
+    public var dataSet: DicomDataSet
 }

@@ -36,6 +36,10 @@ struct ServeCommand: AsyncParsableCommand {
             """
     )
     var corsOrigins: String?
+    @Option(help: "In-process cache of rendered images, MiB; 0 disables (DICOMSERVE_CACHE_MB; default 256).") var cacheMb: Int?
+    @Option(help: "Decoded frames kept for re-windowing, MiB; 0 disables (DICOMSERVE_FRAME_CACHE_MB; default 256).")
+    var frameCacheMb: Int?
+    @Option(help: "Seconds a cached render is served (DICOMSERVE_RENDERED_TTL; default 1800).") var renderedTtl: Int?
     @Option(help: "JSON config file (DICOMSERVE_CONFIG).") var config: String?
 
     func run() async throws {
@@ -63,6 +67,12 @@ struct ServeCommand: AsyncParsableCommand {
             16...4096
         )
         configuration.corsOrigins = reader.stringArray(forKey: "corsOrigins")
+        configuration.cache.renderedBytes = try Self.checked(reader.int(forKey: "cacheMb", default: 256), "cache-mb", 0...1_048_576) << 20
+        configuration.cache.decodedFrameBytes =
+            try Self.checked(reader.int(forKey: "frameCacheMb", default: 256), "frame-cache-mb", 0...1_048_576) << 20
+        configuration.cache.renderedTimeToLive = .seconds(
+            try Self.checked(reader.int(forKey: "renderedTtl", default: 1800), "rendered-ttl", 1...31_536_000)
+        )
 
         var logger = Logger(label: "dicomserve")
         logger.logLevel = .info
@@ -78,6 +88,7 @@ struct ServeCommand: AsyncParsableCommand {
                 "host": "\(configuration.host)", "port": "\(configuration.port)", "data-dir": "\(configuration.dataDirectory)",
                 "presets": "\(configuration.presetsDirectory)", "render-threads": "\(configuration.renderThreads)",
                 "cors": "\(configuration.corsPolicy.origins)",
+                "cache-mb": "\(configuration.cache.renderedBytes >> 20)", "frame-cache-mb": "\(configuration.cache.decodedFrameBytes >> 20)",
             ]
         )
         try await buildApplication(configuration, service: service, logger: logger).runService()
@@ -98,6 +109,9 @@ struct ServeCommand: AsyncParsableCommand {
         set("maxUploadMb", maxUploadMb.map(ConfigContent.int))
         set("maxFramesPerRequest", maxFramesPerRequest.map(ConfigContent.int))
         set("thumbnailSize", thumbnailSize.map(ConfigContent.int))
+        set("cacheMb", cacheMb.map(ConfigContent.int))
+        set("frameCacheMb", frameCacheMb.map(ConfigContent.int))
+        set("renderedTtl", renderedTtl.map(ConfigContent.int))
         set("corsOrigins", corsOrigins.map { .stringArray($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) })
 
         let environment = EnvironmentVariablesProvider().prefixKeys(with: "dicomserve")

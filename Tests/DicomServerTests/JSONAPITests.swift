@@ -23,6 +23,15 @@ struct JSONAPITests {
         configuration: ServerConfiguration = ServerConfiguration(version: "test"),
         _ body: (Router<BasicRequestContext>, Catalog) async throws -> Void
     ) async throws {
+        try await withService(files: files, configuration: configuration) { router, service in try await body(router, service.catalog) }
+    }
+
+    /// The same, handing over the render service too (its caches and counters).
+    static func withService(
+        files: [String] = files,
+        configuration: ServerConfiguration = ServerConfiguration(version: "test"),
+        _ body: (Router<BasicRequestContext>, RenderService) async throws -> Void
+    ) async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
@@ -33,7 +42,7 @@ struct JSONAPITests {
         let presets = try PresetLibrary.load(directory: repository.appendingPathComponent("presets").path)
         let pool = RenderPool(threads: 2)
         let service = RenderService(catalog: catalog, store: store, presets: presets, pool: pool)
-        try await body(buildRouter(service: service, configuration: configuration), catalog)
+        try await body(buildRouter(service: service, configuration: configuration), service)
         try await service.shutdown()
     }
 

@@ -1,0 +1,25 @@
+import Synchronization
+
+/// Collapses concurrent work for one key: while a computation for a key is running, later callers
+/// await its result instead of starting their own (N concurrent misses render once).
+public final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private let running = Mutex<[Key: Task<Value, any Error>]>([:])
+
+    public init() {}
+
+    /// The result of `work` for `key`, and whether it was shared with a computation already running.
+    public func run(_ key: Key, _ work: @escaping @Sendable () async throws -> Value) async throws -> (value: Value, shared: Bool) {
+        let (task, shared) = running.withLock { running -> (Task<Value, any Error>, Bool) in
+            if let task = running[key] { return (task, true) }
+            let task = Task { try await work() }
+            running[key] = task
+            return (task, false)
+        }
+        if !shared {
+            // Whatever the outcome, the next miss for this key starts afresh.
+            defer { _ = running.withLock { $0.removeValue(forKey: key) } }
+            return (try await task.value, false)
+        }
+        return (try await task.value, true)
+    }
+}

@@ -1,0 +1,127 @@
+import DicomCatalog
+import DicomCodec
+import DicomWeb
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import RenderService
+import Testing
+
+@testable import DicomServer
+
+/// The in-process render cache as clients see it: X-Cache, cached, ETag/304, clear-cache, single-flight,
+/// decoded frames kept for re-windowing, invalidation on replacement.
+struct CacheTests {
+    static func ctPath(_ service: RenderService) throws -> (InstanceRow, String) {
+        let row = try #require(try service.catalog.instances(inSeries: nil).first { $0.rows == 512 })
+        return (row, "/api/v1/dicom/images/\(row.sopInstanceUID)/rendered?preset=lung")
+    }
+
+    @Test func hitAfterMissWithValidatorsAndClearCache() async throws {
+        try await JSONAPITests.withService { router, service in
+            let (row, path) = try Self.ctPath(service)
+            try await Application(router: router).test(.router) { client in
+                var tag = ""
+                var first: [UInt8] = []
+                try await client.execute(uri: path, method: .get) { response in
+                    #expect(response.headers[.xCache] == "miss")
+                    tag = try #require(response.headers[.eTag])
+                    #expect(response.headers[.cacheControl]?.contains("max-age") == true)
+                    first = Array(response.body.readableBytesView)
+                }
+                try await client.execute(uri: path, method: .get) { response in
+                    #expect(response.headers[.xCache] == "l1")
+                    #expect(response.headers[.eTag] == tag)
+                    #expect(Array(response.body.readableBytesView) == first, "the cached bytes are the rendered bytes")
+                }
+                // The same render through another spelling of the same window shares the entry.
+                try await client.execute(uri: "/api/v1/dicom/images/\(row.sopInstanceUID)/rendered?window=1500&level=-600", method: .get) {
+                    response in
+                    #expect(response.headers[.xCache] == "l1")
+                }
+                try await client.execute(uri: path, method: .get, headers: [.ifNoneMatch: "\"other\", \(tag)"]) { response in
+                    #expect(response.status == .notModified)
+                    #expect(response.body.readableBytes == 0 && response.headers[.eTag] == tag)
+                }
+                try await client.execute(uri: "/api/v1/dicom/images/\(row.sopInstanceUID)?preset=lung", method: .get) { response in
+                    let body = try JSONAPITests.json(response.body)
+                    #expect(body["cached"] as? Bool == true, "the JSON API's data URL is the same render: the same entry")
+                }
+                try await client.execute(uri: "/api/v1/dicom/clear-cache", method: .post) { _ in }
+                try await client.execute(uri: path, method: .get, headers: [.ifNoneMatch: tag]) { response in
+                    #expect(response.status == .ok && response.headers[.xCache] == "miss")
+                    #expect(response.headers[.eTag] != tag, "a new generation, a new tag")
+                }
+                try await client.execute(uri: "/api/v1/metrics", method: .get) { response in
+                    let cache = try #require(try JSONAPITests.json(response.body)["cache"] as? [String: Any])
+                    #expect(cache["enabled"] as? Bool == true && (cache["hits"] as? Int ?? 0) >= 2)
+                }
+            }
+        }
+    }
+
+    @Test func concurrentMissesRenderOnce() async throws {
+        try await JSONAPITests.withService { router, service in
+            let (_, path) = try Self.ctPath(service)
+            try await Application(router: router).test(.router) { client in
+                try await withThrowingTaskGroup(of: String?.self) { group in
+                    for _ in 0..<12 {
+                        group.addTask { try await client.execute(uri: path, method: .get) { $0.headers[.eTag] } }
+                    }
+                    let tags = Set(try await group.reduce(into: []) { $0.append($1) })
+                    #expect(tags.count == 1)
+                }
+            }
+            #expect(service.rendersPerformed == 1, "12 concurrent identical requests, one render")
+        }
+    }
+
+    @Test func rewindowingReusesTheDecodedFrame() async throws {
+        try await JSONAPITests.withService { router, service in
+            let (row, _) = try Self.ctPath(service)
+            try await Application(router: router).test(.router) { client in
+                for window in ["-600,1500", "40,400", "300,1500"] {
+                    try await client.execute(uri: WADORenderedTests.path(row) + "/rendered?window=\(window)", method: .get) { response in
+                        #expect(response.status == .ok && response.headers[.xCache] == "miss")
+                    }
+                }
+            }
+            #expect(service.rendersPerformed == 3)
+            let frames = service.decodedFrames.statistics
+            #expect(frames.misses == 1 && frames.hits == 2, "decoded once, windowed three times")
+        }
+    }
+
+    @Test func replacingAnInstanceDropsItsCachedRenders() async throws {
+        try await JSONAPITests.withService(files: ["pydicom/CT_small.dcm"]) { router, service in
+            let row = try #require(try service.catalog.instances(inSeries: nil).first)
+            let path = "/api/v1/dicom/images/\(row.sopInstanceUID)/rendered?window=400&level=40"
+            // The same instance with other pixels: every stored value shifted by one.
+            let file = try DicomFile(path: row.filePath)
+            let frame = try file.decodeFrame(1)
+            let shifted = stride(from: 0, to: frame.bytes.count, by: 2).flatMap { index -> [UInt8] in
+                let value = Int16(bitPattern: UInt16(frame.bytes[index]) | UInt16(frame.bytes[index + 1]) << 8) &+ 100
+                return [UInt8(truncatingIfNeeded: value), UInt8(truncatingIfNeeded: value >> 8)]
+            }
+            let replacement = try Part10Writer.write(try file.dataSet(bulkThreshold: .max), pixelData: shifted, bitsAllocated: 16)
+            try await Application(router: router).test(.router) { client in
+                var before: [UInt8] = []
+                try await client.execute(uri: path, method: .get) { before = Array($0.body.readableBytesView) }
+                try await client.execute(uri: path, method: .get) { #expect($0.headers[.xCache] == "l1") }
+                try await client.execute(
+                    uri: "/api/v1/dicom/instances",
+                    method: .post,
+                    headers: [.contentType: "application/dicom"],
+                    body: ByteBuffer(bytes: replacement)
+                ) { response in
+                    let instances = try JSONAPITests.json(response.body)["instances"] as? [[String: Any]]
+                    #expect(instances?.first?["outcome"] as? String == "replaced")
+                }
+                try await client.execute(uri: path, method: .get) { response in
+                    #expect(response.headers[.xCache] == "miss")
+                    #expect(Array(response.body.readableBytesView) != before, "rendered from the new pixels")
+                }
+            }
+        }
+    }
+}
