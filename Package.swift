@@ -69,8 +69,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Caches: byte-bounded LRU, single-flight, keys.
-        .target(name: "RenderCache", swiftSettings: swiftSettings),
+        // Caches: byte-bounded LRU, single-flight, keys, the Redis client.
+        // No pkgConfig: hiredis.pc adds -D_FILE_OFFSET_BITS=64, which SwiftPM warns about; the header path is standard.
+        .systemLibrary(name: "CHiredis", path: "Sources/CHiredis", providers: [.apt(["libhiredis-dev"])]),
+        .target(name: "RenderCache", dependencies: ["CHiredis"], swiftSettings: swiftSettings),
 
         // Orchestration (no HTTP types) and the HTTP face.
         .target(
@@ -95,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "dicomserve",
             dependencies: [
-                "DicomCatalog", "DicomCodec", "DicomImaging", "DicomServer", "DicomWeb", "RenderService",
+                "DicomCatalog", "DicomCodec", "DicomImaging", "DicomServer", "DicomWeb", "RenderCache", "RenderService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -111,7 +113,9 @@ let package = Package(
         ),
 
         .testTarget(name: "DicomImagingTests", dependencies: ["DicomImaging"]),
-        .testTarget(name: "RenderCacheTests", dependencies: ["RenderCache"]),
+        // Real servers for tests (redis-server on a free loopback port).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "RenderCacheTests", dependencies: ["RenderCache", "TestSupport"]),
         .testTarget(name: "DicomWebTests", dependencies: ["DicomWeb"]),
         .testTarget(name: "CImageCodecsTests", dependencies: ["CImageCodecs"]),
         .testTarget(name: "CDCMTKTests", dependencies: ["CDCMTK"]),
@@ -120,7 +124,7 @@ let package = Package(
         .testTarget(
             name: "DicomServerTests",
             dependencies: [
-                "DicomServer", "DicomCatalog", "DicomCodec", "DicomWeb", "CImageCodecs",
+                "DicomServer", "DicomCatalog", "DicomCodec", "DicomWeb", "CImageCodecs", "RenderCache", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -128,10 +128,15 @@ struct PresetsJSON: ResponseEncodable {
 }
 
 struct HealthJSON: ResponseEncodable {
+    /// `ok`, or `degraded` while Redis is configured but unreachable.
     var status: String
     var version: String
     var render_queue: Int
     var render_threads: Int
+    /// `up`, `down` or `off` (not configured).
+    var redis: String
+    /// Why Redis is down.
+    var reason: String?
 }
 
 /// `GET /api/v1/metrics`: DESIGN.md's request figures and the cache's.

@@ -16,14 +16,32 @@ struct JSONAPIRoutes<Context: RequestContext> {
     func register(on router: Router<Context>) {
         let api = router.group("api/v1")
         api.get("health") { _, _ in
-            HealthJSON(status: "ok", version: version, render_queue: service.pool.load, render_threads: service.pool.threads)
+            // Redis is an accelerator: without it the service still answers, so "degraded", not down.
+            var redis = "off"
+            var reason: String?
+            if let client = service.redis {
+                switch client.status {
+                case .up: redis = "up"
+                case .down(let why):
+                    redis = "down"
+                    reason = why
+                }
+            }
+            return HealthJSON(
+                status: redis == "down" ? "degraded" : "ok",
+                version: version,
+                render_queue: service.pool.load,
+                render_threads: service.pool.threads,
+                redis: redis,
+                reason: reason
+            )
         }
         api.get("metrics") { _, _ in
             statistics.snapshot(cache: service.renderedCache.statistics, cacheEnabled: service.renderedCache.capacity > 0)
         }
         let dicom = api.group("dicom")
         dicom.post("instances") { request, _ in try await upload(request) }
-        dicom.post("clear-cache") { _, _ in ClearCacheJSON(cleared: true, generation: service.bumpCacheGeneration()) }
+        dicom.post("clear-cache") { _, _ in ClearCacheJSON(cleared: true, generation: await service.bumpCacheGeneration()) }
         dicom.get("ingestions") { request, _ in try await ingestions(request) }
         dicom.get("presets") { _, _ in PresetsJSON(presets: service.presets.presets.map(PresetJSON.init)) }
         dicom.get("studies") { request, _ in try await studies(request) }

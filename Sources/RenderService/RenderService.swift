@@ -25,6 +25,8 @@ public struct RenderedImageResult: Sendable {
 public enum CacheOutcome: String, Sendable {
     /// The in-process cache of encoded renders.
     case l1
+    /// Redis, shared by every replica (L2).
+    case redis
     /// Rendered for this request (or for a concurrent identical one: single-flight).
     case miss
 }
@@ -36,11 +38,23 @@ public struct CacheConfiguration: Sendable {
     /// Budget of decoded frames kept for re-windowing, in bytes (0 disables).
     public var decodedFrameBytes: Int
     public var renderedTimeToLive: Duration
+    /// Redis (L2), shared by replicas; nil runs with the in-process caches only.
+    public var redis: RedisEndpoint?
+    /// No Redis command waits longer than this; past it the request is served without Redis.
+    public var redisTimeout: Duration
 
-    public init(renderedBytes: Int = 256 << 20, decodedFrameBytes: Int = 256 << 20, renderedTimeToLive: Duration = .seconds(1800)) {
+    public init(
+        renderedBytes: Int = 256 << 20,
+        decodedFrameBytes: Int = 256 << 20,
+        renderedTimeToLive: Duration = .seconds(1800),
+        redis: RedisEndpoint? = nil,
+        redisTimeout: Duration = .milliseconds(250)
+    ) {
         self.renderedBytes = renderedBytes
         self.decodedFrameBytes = decodedFrameBytes
         self.renderedTimeToLive = renderedTimeToLive
+        self.redis = redis
+        self.redisTimeout = redisTimeout
     }
 }
 
@@ -82,6 +96,10 @@ public final class RenderService: Sendable {
     public let decodedFrames: ByteBoundedLRU<FrameKey, DecodedFrame>
     private let flights = SingleFlight<RenderKey, RenderedImageResult>()
     private let renderCount = Atomic(0)
+    /// The shared cache (L2), when configured.
+    public let redis: RedisClient?
+    /// When the generation was last read from Redis (milliseconds on the monotonic clock).
+    private let generationCheckedAt = Atomic(Int64(-1_000_000))
 
     public init(
         catalog: Catalog,
@@ -94,6 +112,9 @@ public final class RenderService: Sendable {
         cache: CacheConfiguration = CacheConfiguration()
     ) {
         self.cacheConfiguration = cache
+        redis = cache.redis.map {
+            RedisClient(endpoint: $0, connectTimeout: cache.redisTimeout * 2, commandTimeout: cache.redisTimeout)
+        }
         renderedCache = ByteBoundedLRU(capacity: cache.renderedBytes)
         decodedFrames = ByteBoundedLRU(capacity: cache.decodedFrameBytes)
         self.catalog = catalog
@@ -108,10 +129,16 @@ public final class RenderService: Sendable {
     /// The cache generation: part of every cache key, so bumping it retires every cached render at once.
     public var cacheGeneration: Int { generation.load(ordering: .relaxed) }
 
-    /// Retires every cached render (`clear-cache`); returns the new generation. Decoded frames stay:
-    /// they depend only on the stored object, which replacement invalidates.
+    /// Retires every cached render (`clear-cache`) on every replica: the generation is part of each key
+    /// and lives in Redis when there is one (INCR is atomic), so old keys are never read again and age
+    /// out by TTL. Returns the new generation. Decoded frames stay: they depend only on the stored
+    /// object, which replacement invalidates.
     @discardableResult
-    public func bumpCacheGeneration() -> Int {
+    public func bumpCacheGeneration() async -> Int {
+        if let redis, case .integer(let shared)? = try? await redis.command("INCR", Self.generationKey) {
+            adoptGeneration(max(shared, cacheGeneration + 1))
+            return cacheGeneration
+        }
         let next = generation.add(1, ordering: .relaxed).newValue
         renderedCache.removeAll { $0.generation < next }
         return next
@@ -170,6 +197,7 @@ public final class RenderService: Sendable {
         if case .window(let window) = options.voi, !window.isValid {
             throw RenderServiceError.invalidParameter(name: "window", reason: "width must be ≥ 1 (LINEAR) or > 0")
         }
+        await refreshGenerationIfDue()
         let key = key(instance: uid, options: options)
         if let cached = renderedCache.value(for: key), cached.isFresh() {
             var result = cached.value
@@ -177,16 +205,67 @@ public final class RenderService: Sendable {
             return result
         }
         let (result, _) = try await flights.run(key) { [self] in
+            if let shared = await sharedRender(key) {
+                keepInProcess(shared, key: key)
+                return shared
+            }
             var result = try await pool.run { try self.renderNow(uid, options: options) }
             result.entityTag = key.entityTag
-            renderedCache.insert(
-                Expiring(result, timeToLive: cacheConfiguration.renderedTimeToLive),
-                for: key,
-                cost: result.bytes.count + key.description.utf8.count + 64
-            )
+            keepInProcess(result, key: key)
+            if let redis {
+                // Fire and forget: the answer does not wait for the shared cache.
+                let (blob, seconds) = (result.cacheBlob, cacheConfiguration.renderedTimeToLive.components.seconds)
+                Task {
+                    _ = try? await redis.command([Array("SET".utf8), Array(key.description.utf8), blob, Array("EX".utf8), Array("\(seconds)".utf8)])
+                }
+            }
             return result
         }
         return result
+    }
+
+    private func keepInProcess(_ result: RenderedImageResult, key: RenderKey) {
+        renderedCache.insert(
+            Expiring(result, timeToLive: cacheConfiguration.renderedTimeToLive),
+            for: key,
+            cost: result.bytes.count + key.description.utf8.count + 64
+        )
+    }
+
+    /// The render from Redis, or nil (a miss, Redis down or slow: never an error for the request).
+    private func sharedRender(_ key: RenderKey) async -> RenderedImageResult? {
+        guard let redis, case .string(let blob)? = try? await redis.command([Array("GET".utf8), Array(key.description.utf8)]),
+            var result = RenderedImageResult(cacheBlob: blob)
+        else { return nil }
+        result.cache = .redis
+        result.entityTag = key.entityTag
+        return result
+    }
+
+    /// Adopts the generation other replicas may have moved (clear-cache), at most once a second.
+    private func refreshGenerationIfDue() async {
+        guard let redis else { return }
+        let milliseconds = Self.monotonicMilliseconds()
+        let last = generationCheckedAt.load(ordering: .relaxed)
+        guard milliseconds - last >= 1000,
+            generationCheckedAt.compareExchange(expected: last, desired: milliseconds, ordering: .relaxed).exchanged
+        else { return }
+        if case .string(let bytes)? = try? await redis.command("GET", Self.generationKey), let value = Int(String(decoding: bytes, as: UTF8.self)) {
+            adoptGeneration(value)
+        }
+    }
+
+    static let generationKey = "dicomserve:generation"
+
+    private func adoptGeneration(_ value: Int) {
+        let previous = generation.exchange(value, ordering: .relaxed)
+        if previous != value { renderedCache.removeAll { $0.generation != value } }
+    }
+
+    static func monotonicMilliseconds() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
     }
 
     /// Decodes (or takes the cached decoded frame), renders and encodes. Runs on a render thread.
@@ -266,4 +345,41 @@ public struct FrameKey: Hashable, Sendable {
 public struct DecodedFrame: Sendable {
     public var pixels: PixelFrame
     public var dataSet: DicomDataSet
+}
+
+extension RenderedImageResult {
+    /// The form kept in Redis: a small fixed header (format, size, frame, window) then the image bytes.
+    var cacheBlob: [UInt8] {
+        var blob = Array("DSR1".utf8)
+        blob.append(format == .png ? 0 : 1)
+        for value in [UInt32(width), UInt32(height), UInt32(frame)] { withUnsafeBytes(of: value.littleEndian) { blob += $0 } }
+        if let window {
+            blob.append(UInt8(VOIFunction.allCases.firstIndex(of: window.function) ?? 0) + 1)
+            for value in [window.center, window.width] { withUnsafeBytes(of: value.bitPattern.littleEndian) { blob += $0 } }
+        } else {
+            blob.append(0)
+        }
+        return blob + bytes
+    }
+
+    init?(cacheBlob blob: [UInt8]) {
+        guard blob.count >= 18, blob.starts(with: Array("DSR1".utf8)), blob[4] <= 1 else { return nil }
+        func uint32(_ at: Int) -> Int { Int(blob[at..<at + 4].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }) }
+        func double(_ at: Int) -> Double { Double(bitPattern: blob[at..<at + 8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }) }
+        var offset = 18
+        var window: Window?
+        if blob[17] != 0 {
+            guard blob.count >= 34, Int(blob[17]) - 1 < VOIFunction.allCases.count else { return nil }
+            window = Window(center: double(18), width: double(26), function: VOIFunction.allCases[Int(blob[17]) - 1])
+            offset = 34
+        }
+        self.init(
+            bytes: Array(blob[offset...]),
+            format: blob[4] == 0 ? .png : .jpeg,
+            width: uint32(5),
+            height: uint32(9),
+            window: window,
+            frame: uint32(13)
+        )
+    }
 }

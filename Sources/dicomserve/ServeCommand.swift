@@ -3,6 +3,7 @@ import Configuration
 import DicomServer
 import Foundation
 import Logging
+import RenderCache
 import SystemPackage
 
 struct ServeCommand: AsyncParsableCommand {
@@ -40,6 +41,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Decoded frames kept for re-windowing, MiB; 0 disables (DICOMSERVE_FRAME_CACHE_MB; default 256).")
     var frameCacheMb: Int?
     @Option(help: "Seconds a cached render is served (DICOMSERVE_RENDERED_TTL; default 1800).") var renderedTtl: Int?
+    @Option(
+        help: """
+            Redis shared by replicas, redis://[:password@]host:port/db or unix:/path?db=N (DICOMSERVE_REDIS_URL; \
+            default: none, the in-process caches only).
+            """
+    )
+    var redisUrl: String?
+    @Option(help: "Longest wait for any Redis command, ms (DICOMSERVE_REDIS_TIMEOUT_MS; default 250).") var redisTimeoutMs: Int?
     @Option(help: "JSON config file (DICOMSERVE_CONFIG).") var config: String?
 
     func run() async throws {
@@ -70,6 +79,16 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.cache.renderedBytes = try Self.checked(reader.int(forKey: "cacheMb", default: 256), "cache-mb", 0...1_048_576) << 20
         configuration.cache.decodedFrameBytes =
             try Self.checked(reader.int(forKey: "frameCacheMb", default: 256), "frame-cache-mb", 0...1_048_576) << 20
+        if let url = reader.string(forKey: "redisUrl") {
+            do {
+                configuration.cache.redis = try RedisEndpoint(url: url)
+            } catch {
+                throw CommandFailure.usage("redis-url: \(error)")
+            }
+        }
+        configuration.cache.redisTimeout = .milliseconds(
+            try Self.checked(reader.int(forKey: "redisTimeoutMs", default: 250), "redis-timeout-ms", 1...60_000)
+        )
         configuration.cache.renderedTimeToLive = .seconds(
             try Self.checked(reader.int(forKey: "renderedTtl", default: 1800), "rendered-ttl", 1...31_536_000)
         )
@@ -88,6 +107,7 @@ struct ServeCommand: AsyncParsableCommand {
                 "host": "\(configuration.host)", "port": "\(configuration.port)", "data-dir": "\(configuration.dataDirectory)",
                 "presets": "\(configuration.presetsDirectory)", "render-threads": "\(configuration.renderThreads)",
                 "cors": "\(configuration.corsPolicy.origins)",
+                "redis": "\(configuration.cache.redis?.description ?? "off")",
                 "cache-mb": "\(configuration.cache.renderedBytes >> 20)", "frame-cache-mb": "\(configuration.cache.decodedFrameBytes >> 20)",
             ]
         )
@@ -109,6 +129,8 @@ struct ServeCommand: AsyncParsableCommand {
         set("maxUploadMb", maxUploadMb.map(ConfigContent.int))
         set("maxFramesPerRequest", maxFramesPerRequest.map(ConfigContent.int))
         set("thumbnailSize", thumbnailSize.map(ConfigContent.int))
+        set("redisUrl", redisUrl.map(ConfigContent.string))
+        set("redisTimeoutMs", redisTimeoutMs.map(ConfigContent.int))
         set("cacheMb", cacheMb.map(ConfigContent.int))
         set("frameCacheMb", frameCacheMb.map(ConfigContent.int))
         set("renderedTtl", renderedTtl.map(ConfigContent.int))

@@ -1,0 +1,128 @@
+import DicomCatalog
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import RenderCache
+import RenderService
+import TestSupport
+import Testing
+
+@testable import DicomServer
+
+/// Redis as the shared render cache (L2), against a real redis-server: TTLs, hits across a cold L1,
+/// generations shared by replicas, and outages that never fail a request.
+@Suite(.serialized) struct RedisCacheTests {
+    static func configuration(_ redis: RedisServer, l1: Bool = false) throws -> ServerConfiguration {
+        var configuration = ServerConfiguration(version: "test")
+        configuration.cache.redis = try RedisEndpoint(url: redis.url)
+        if !l1 { configuration.cache.renderedBytes = 0 }
+        return configuration
+    }
+
+    /// Waits until the fire-and-forget SET of a render has landed.
+    static func waitForKey(_ client: RedisClient, _ key: String) async throws {
+        for _ in 0..<200 {
+            if case .integer(1)? = try? await client.command("EXISTS", key) { return }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        Issue.record("\(key) never reached Redis")
+    }
+
+    @Test func rendersAreSharedThroughRedisWithTheirTTL() async throws {
+        let redis = try RedisServer()
+        try await JSONAPITests.withService(configuration: try Self.configuration(redis)) { router, service in
+            let (row, path) = try CacheTests.ctPath(service)
+            let client = RedisClient(endpoint: try RedisEndpoint(url: redis.url))
+            let key = service.key(instance: row.sopInstanceUID, options: try JSONAPIRoutes<BasicRequestContext>.lungOptions(service)).description
+            try await Application(router: router).test(.router) { http in
+                try await http.execute(uri: path, method: .get) { #expect($0.headers[.xCache] == "miss") }
+                try await Self.waitForKey(client, key)
+                if case .integer(let ttl) = try await client.command("TTL", key) { #expect((1790...1800).contains(ttl)) } else { Issue.record("TTL") }
+                var first = ByteBuffer()
+                try await http.execute(uri: path, method: .get) { response in
+                    #expect(response.headers[.xCache] == "redis", "L1 is off: the bytes came from Redis")
+                    first = response.body
+                }
+                try await http.execute(uri: path, method: .get) { #expect($0.body == first && $0.headers[.eTag] != nil) }
+                try await http.execute(uri: "/api/v1/health", method: .get) { response in
+                    let health = try JSONAPITests.json(response.body)
+                    #expect(health["status"] as? String == "ok" && health["redis"] as? String == "up")
+                }
+            }
+            #expect(service.rendersPerformed == 1)
+        }
+    }
+
+    @Test func clearCacheIsSharedByReplicas() async throws {
+        let redis = try RedisServer()
+        let configuration = try Self.configuration(redis, l1: true)
+        try await JSONAPITests.withService(configuration: configuration) { routerA, serviceA in
+            try await JSONAPITests.withService(configuration: configuration) { routerB, serviceB in
+                let (_, path) = try CacheTests.ctPath(serviceA)
+                try await Application(router: routerA).test(.router) { http in
+                    try await http.execute(uri: "/api/v1/dicom/clear-cache", method: .post) { response in
+                        let body = try JSONAPITests.json(response.body)
+                        #expect(body["generation"] as? Int == 1)
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(1100))  // replicas read the generation at most once a second
+                try await Application(router: routerB).test(.router) { http in
+                    try await http.execute(uri: path, method: .get) { _ in }
+                }
+                #expect(serviceB.cacheGeneration == 1, "replica B adopted A's generation from Redis")
+                #expect(serviceA.cacheGeneration == 1)
+            }
+        }
+    }
+
+    @Test func aRedisOutageNeverFailsARequest() async throws {
+        let redis = try RedisServer()
+        var configuration = try Self.configuration(redis)
+        configuration.cache.redisTimeout = .milliseconds(200)
+        try await JSONAPITests.withService(configuration: configuration) { router, service in
+            let rows = try service.catalog.instances(inSeries: nil)
+            try await Application(router: router).test(.router) { http in
+                func renderAll(expect outcome: String?) async throws {
+                    for row in rows {
+                        let clock = ContinuousClock()
+                        let start = clock.now
+                        try await http.execute(uri: "/api/v1/dicom/images/\(row.sopInstanceUID)/rendered?size=64", method: .get) { response in
+                            #expect(response.status == .ok)
+                            if let outcome { #expect(response.headers[.xCache] == outcome) }
+                        }
+                        #expect(clock.now - start < .seconds(3), "bounded by the Redis timeout, not by the outage")
+                    }
+                }
+                try await renderAll(expect: "miss")
+                redis.pause()  // hung: every Redis call times out
+                try await renderAll(expect: nil)
+                redis.kill()  // gone: refused, then skipped during the backoff
+                try await renderAll(expect: "miss")
+                try await http.execute(uri: "/api/v1/health", method: .get) { response in
+                    let health = try JSONAPITests.json(response.body)
+                    #expect(health["status"] as? String == "degraded" && health["redis"] as? String == "down")
+                    #expect((health["reason"] as? String)?.isEmpty == false)
+                }
+                try redis.restart()
+                // Back: after the backoff the cache is written and read again.
+                var usedAgain = false
+                for _ in 0..<60 where !usedAgain {
+                    try await http.execute(uri: "/api/v1/dicom/images/\(rows[0].sopInstanceUID)/rendered?size=32", method: .get) { response in
+                        usedAgain = response.headers[.xCache] == "redis"
+                    }
+                    if !usedAgain { try await Task.sleep(for: .milliseconds(100)) }
+                }
+                #expect(usedAgain)
+            }
+        }
+    }
+}
+
+extension JSONAPIRoutes {
+    /// The options of `?preset=lung` on the JSON API's rendered route.
+    static func lungOptions(_ service: RenderService) throws -> RenderOptions {
+        var options = RenderOptions()
+        options.voi = try service.voi(forPreset: "lung").1
+        return options
+    }
+}
