@@ -3,7 +3,8 @@
 #   1. uncached rendered PNGs (lung window) cycling through every slice of the demo CT series (120 × 512²),
 #      caches off (--cache-mb 0 --frame-cache-mb 0): every request decodes, windows and encodes
 #   2. the same requests answered by the in-process render cache (L1), after one warm-up pass
-#   3. series metadata (DICOM JSON) of a 64-slice CT series
+#   3. the same requests answered by Redis (L2) with the in-process cache off (a private redis-server)
+#   4. series metadata (DICOM JSON) of a 64-slice CT series
 # Usage: benchmarks/macro.sh [seconds per run, default 15]   (make bench-macro)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -83,6 +84,19 @@ while read -r path; do curl -sf -o /dev/null -H "Accept: image/png" "$base$path"
 for connections in 1 8; do
   out=$(PATHS_FILE="$work/paths" ACCEPT="image/png" wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$work/cycle.lua" "$base")
   report "rendered 512² CT PNG, lung, L1 hits, c=$connections" "$out"
+done
+kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+
+redis_port=$(free_port)
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --loglevel warning >/dev/null &
+pids+=($!)
+sleep 0.3
+start "$work/data-ct" --cache-mb 0 --redis-url "redis://127.0.0.1:$redis_port/0"
+while read -r path; do curl -sf -o /dev/null -H "Accept: image/png" "$base$path"; done <"$work/paths"  # warm-up: fill Redis
+sleep 0.5
+for connections in 1 8; do
+  out=$(PATHS_FILE="$work/paths" ACCEPT="image/png" wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$work/cycle.lua" "$base")
+  report "rendered 512² CT PNG, lung, Redis hits (L1 off), c=$connections" "$out"
 done
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 
