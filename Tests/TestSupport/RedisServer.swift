@@ -50,7 +50,9 @@ public final class RedisServer: @unchecked Sendable {
     }
 
     deinit {
-        if process.isRunning { kill() }
+        // Unconditionally: a paused or exiting server must not outlive the test.
+        Foundation.kill(process.processIdentifier, SIGCONT)
+        Foundation.kill(process.processIdentifier, SIGKILL)
         try? FileManager.default.removeItem(atPath: directory)
     }
 
