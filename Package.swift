@@ -90,6 +90,7 @@ let package = Package(
                 "RenderService", "RenderCache", "DicomCatalog", "DicomCodec", "DicomImaging", "DicomWeb",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -126,10 +127,11 @@ let package = Package(
             dependencies: [
                 "DicomServer", "DicomCatalog", "DicomCodec", "DicomWeb", "CImageCodecs", "RenderCache", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
         // The real executable over real files, HTTP on loopback, third-party clients: slower, still in `make test`.
-        .testTarget(name: "EndToEndTests", dependencies: ["dicomserve", "CImageCodecs", "DicomCatalog"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["dicomserve", "CImageCodecs", "DicomCatalog", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

@@ -34,7 +34,8 @@ start() {  # start DATA_DIR [serve flags...] → sets $base
   local port data=$1
   shift
   port=$(free_port)
-  "$binary" serve --host 127.0.0.1 --port "$port" --data-dir "$data" --presets presets "$@" >"$work/server-$port.log" 2>&1 &
+  # One client (wrk) makes every request: rate limiting off, or it would measure the limiter.
+  "$binary" serve --host 127.0.0.1 --port "$port" --data-dir "$data" --presets presets --rate-limit off "$@" >"$work/server-$port.log" 2>&1 &
   pids+=($!)
   base="http://127.0.0.1:$port"
   for _ in $(seq 1 100); do curl -sf "$base/api/v1/health" >/dev/null && return 0; sleep 0.1; done

@@ -4,6 +4,7 @@ import DicomImaging
 import Foundation
 import Hummingbird
 import Logging
+import RenderCache
 import RenderService
 
 /// What the server needs to run. `dicomserve serve` fills it from flags, environment, config file and
@@ -25,6 +26,8 @@ public struct ServerConfiguration: Sendable {
     public var corsOrigins: [String]?
     /// The in-process caches: encoded renders (L1) and decoded frames.
     public var cache: CacheConfiguration
+    /// Per-client request budgets; nil turns rate limiting off.
+    public var rateLimits: RateLimits?
 
     public init(
         host: String = "127.0.0.1",
@@ -37,7 +40,8 @@ public struct ServerConfiguration: Sendable {
         maximumFramesPerRequest: Int = 1000,
         thumbnailSize: Int = 256,
         corsOrigins: [String]? = nil,
-        cache: CacheConfiguration = CacheConfiguration()
+        cache: CacheConfiguration = CacheConfiguration(),
+        rateLimits: RateLimits? = .default
     ) {
         self.host = host
         self.port = port
@@ -50,6 +54,7 @@ public struct ServerConfiguration: Sendable {
         self.thumbnailSize = thumbnailSize
         self.corsOrigins = corsOrigins
         self.cache = cache
+        self.rateLimits = rateLimits
     }
 
     /// Whether the listening address is loopback only.
@@ -67,24 +72,27 @@ public func buildRouter(
     service: RenderService,
     configuration: ServerConfiguration,
     statistics: RequestStatistics = RequestStatistics()
-) -> Router<BasicRequestContext> {
-    let router = Router(context: BasicRequestContext.self)
+) -> Router<DicomRequestContext> {
+    let router = Router(context: DicomRequestContext.self)
     // Outermost first. Middleware must be added before routes: Hummingbird binds it when a route is added.
     router.add(middleware: RequestStatisticsMiddleware(statistics: statistics))
     router.add(middleware: CORSMiddleware(policy: configuration.corsPolicy))
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: ErrorMiddleware())
-    JSONAPIRoutes<BasicRequestContext>(
+    if let limits = configuration.rateLimits {
+        router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(redis: service.redis), limits: limits))
+    }
+    JSONAPIRoutes<DicomRequestContext>(
         service: service,
         version: configuration.version,
         statistics: statistics,
         maximumUploadSize: configuration.maximumUploadSize
     ).register(on: router)
-    QIDORoutes<BasicRequestContext>(service: service).register(on: router)
-    WADORetrieveRoutes<BasicRequestContext>(service: service, maximumFramesPerRequest: configuration.maximumFramesPerRequest)
+    QIDORoutes<DicomRequestContext>(service: service).register(on: router)
+    WADORetrieveRoutes<DicomRequestContext>(service: service, maximumFramesPerRequest: configuration.maximumFramesPerRequest)
         .register(on: router)
-    WADORenderedRoutes<BasicRequestContext>(service: service).register(on: router)
-    STOWRoutes<BasicRequestContext>(service: service, maximumBodySize: configuration.maximumUploadSize).register(on: router)
+    WADORenderedRoutes<DicomRequestContext>(service: service).register(on: router)
+    STOWRoutes<DicomRequestContext>(service: service, maximumBodySize: configuration.maximumUploadSize).register(on: router)
     return router
 }
 

@@ -49,6 +49,11 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var redisUrl: String?
     @Option(help: "Longest wait for any Redis command, ms (DICOMSERVE_REDIS_TIMEOUT_MS; default 250).") var redisTimeoutMs: Int?
+    @Option(help: "Requests per client, N/SECONDS or off (DICOMSERVE_RATE_LIMIT; default 1000/60).") var rateLimit: String?
+    @Option(help: "Requests a client may make at once (DICOMSERVE_RATE_LIMIT_BURST; default: the limit).") var rateLimitBurst: Int?
+    @Option(help: "Uploads per client, N/SECONDS (DICOMSERVE_RATE_LIMIT_INGEST; default 100/60).") var rateLimitIngest: String?
+    @Option(help: "Proxies whose X-Forwarded-For is trusted, comma-separated (DICOMSERVE_TRUSTED_PROXIES; default none).")
+    var trustedProxies: String?
     @Option(help: "JSON config file (DICOMSERVE_CONFIG).") var config: String?
 
     func run() async throws {
@@ -89,6 +94,22 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.cache.redisTimeout = .milliseconds(
             try Self.checked(reader.int(forKey: "redisTimeoutMs", default: 250), "redis-timeout-ms", 1...60_000)
         )
+        let limit = reader.string(forKey: "rateLimit", default: "1000/60")
+        if limit.lowercased() == "off" {
+            configuration.rateLimits = nil
+        } else {
+            let burst = reader.int(forKey: "rateLimitBurst")
+            guard let standard = RateLimitPolicy(name: "default", parsing: limit, burst: burst),
+                let ingest = RateLimitPolicy(name: "ingest", parsing: reader.string(forKey: "rateLimitIngest", default: "100/60"))
+            else {
+                throw CommandFailure.usage("rate limits are N/SECONDS (e.g. 1000/60) or off")
+            }
+            configuration.rateLimits = RateLimits(
+                standard: standard,
+                ingest: ingest,
+                trustedProxies: Set(reader.stringArray(forKey: "trustedProxies") ?? [])
+            )
+        }
         configuration.cache.renderedTimeToLive = .seconds(
             try Self.checked(reader.int(forKey: "renderedTtl", default: 1800), "rendered-ttl", 1...31_536_000)
         )
@@ -108,6 +129,7 @@ struct ServeCommand: AsyncParsableCommand {
                 "presets": "\(configuration.presetsDirectory)", "render-threads": "\(configuration.renderThreads)",
                 "cors": "\(configuration.corsPolicy.origins)",
                 "redis": "\(configuration.cache.redis?.description ?? "off")",
+                "rate-limit": "\(configuration.rateLimits.map { "\($0.standard), ingest \($0.ingest)" } ?? "off")",
                 "cache-mb": "\(configuration.cache.renderedBytes >> 20)", "frame-cache-mb": "\(configuration.cache.decodedFrameBytes >> 20)",
             ]
         )
@@ -129,6 +151,10 @@ struct ServeCommand: AsyncParsableCommand {
         set("maxUploadMb", maxUploadMb.map(ConfigContent.int))
         set("maxFramesPerRequest", maxFramesPerRequest.map(ConfigContent.int))
         set("thumbnailSize", thumbnailSize.map(ConfigContent.int))
+        set("rateLimit", rateLimit.map(ConfigContent.string))
+        set("rateLimitBurst", rateLimitBurst.map(ConfigContent.int))
+        set("rateLimitIngest", rateLimitIngest.map(ConfigContent.string))
+        set("trustedProxies", trustedProxies.map { .stringArray($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) })
         set("redisUrl", redisUrl.map(ConfigContent.string))
         set("redisTimeoutMs", redisTimeoutMs.map(ConfigContent.int))
         set("cacheMb", cacheMb.map(ConfigContent.int))

@@ -21,7 +21,7 @@ struct JSONAPITests {
     static func withRouter(
         files: [String] = files,
         configuration: ServerConfiguration = ServerConfiguration(version: "test"),
-        _ body: (Router<BasicRequestContext>, Catalog) async throws -> Void
+        _ body: (Router<DicomRequestContext>, Catalog) async throws -> Void
     ) async throws {
         try await withService(files: files, configuration: configuration) { router, service in try await body(router, service.catalog) }
     }
@@ -30,7 +30,7 @@ struct JSONAPITests {
     static func withService(
         files: [String] = files,
         configuration: ServerConfiguration = ServerConfiguration(version: "test"),
-        _ body: (Router<BasicRequestContext>, RenderService) async throws -> Void
+        _ body: (Router<DicomRequestContext>, RenderService) async throws -> Void
     ) async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)

@@ -1,5 +1,6 @@
 import DicomCatalog
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import RenderCache
@@ -33,7 +34,7 @@ import Testing
         try await JSONAPITests.withService(configuration: try Self.configuration(redis)) { router, service in
             let (row, path) = try CacheTests.ctPath(service)
             let client = RedisClient(endpoint: try RedisEndpoint(url: redis.url))
-            let key = service.key(instance: row.sopInstanceUID, options: try JSONAPIRoutes<BasicRequestContext>.lungOptions(service)).description
+            let key = service.key(instance: row.sopInstanceUID, options: try JSONAPIRoutes<DicomRequestContext>.lungOptions(service)).description
             try await Application(router: router).test(.router) { http in
                 try await http.execute(uri: path, method: .get) { #expect($0.headers[.xCache] == "miss") }
                 try await Self.waitForKey(client, key)
@@ -124,5 +125,53 @@ extension JSONAPIRoutes {
         var options = RenderOptions()
         options.voi = try service.voi(forPreset: "lung").1
         return options
+    }
+}
+
+/// Rate limiting as clients see it: headers, 429, exemptions, separate upload budget.
+struct RateLimitTests {
+    @Test func theRequestPastTheBudgetGets429WithHeaders() async throws {
+        var configuration = ServerConfiguration(version: "test")
+        configuration.rateLimits = RateLimits(
+            standard: RateLimitPolicy(name: "default", limit: 5, window: .seconds(60)),
+            ingest: RateLimitPolicy(name: "ingest", limit: 1, window: .seconds(60))
+        )
+        try await JSONAPITests.withRouter(configuration: configuration) { router, _ in
+            try await Application(router: router).test(.router) { client in
+                for remaining in (0..<5).reversed() {
+                    try await client.execute(uri: "/api/v1/dicom/presets", method: .get) { response in
+                        #expect(response.status == .ok)
+                        #expect(response.headers[HTTPField.Name("RateLimit-Policy")!] == "\"default\";q=5;w=60")
+                        #expect(response.headers[HTTPField.Name("RateLimit")!]?.hasPrefix("\"default\";r=\(remaining);t=") == true)
+                    }
+                }
+                try await client.execute(uri: "/api/v1/dicom/studies", method: .get) { response in
+                    try JSONAPITests.expectErrorBody(response, status: .tooManyRequests, path: "/api/v1/dicom/studies")
+                    #expect(Int(response.headers[.retryAfter] ?? "") ?? 0 >= 1)
+                    #expect(response.headers[HTTPField.Name("RateLimit")!]?.contains("r=0") == true)
+                }
+                for _ in 0..<10 {
+                    try await client.execute(uri: "/api/v1/health", method: .get) { #expect($0.status == .ok, "health is exempt") }
+                }
+                try await client.execute(uri: "/api/v1/metrics", method: .get) { #expect($0.status == .ok, "metrics are exempt") }
+                // Uploads have their own budget (1 here): the first is judged on its body, the second refused.
+                try await client.execute(
+                    uri: "/api/v1/dicom/instances",
+                    method: .post,
+                    headers: [.contentType: "application/dicom"],
+                    body: ByteBuffer(string: "x")
+                ) {
+                    #expect($0.status == .unprocessableContent)
+                }
+                try await client.execute(
+                    uri: "/api/v1/dicom/instances",
+                    method: .post,
+                    headers: [.contentType: "application/dicom"],
+                    body: ByteBuffer(string: "x")
+                ) {
+                    #expect($0.status == .tooManyRequests)
+                }
+            }
+        }
     }
 }

@@ -1,0 +1,64 @@
+import HTTPTypes
+import Hummingbird
+import RenderCache
+
+/// The budgets of the route groups: uploads (POST) have their own, everything else shares `standard`.
+public struct RateLimits: Sendable, Equatable {
+    public var standard: RateLimitPolicy
+    public var ingest: RateLimitPolicy
+    /// Peers whose `X-Forwarded-For` is believed (nginx in front); anyone else's is ignored.
+    public var trustedProxies: Set<String>
+
+    public init(standard: RateLimitPolicy, ingest: RateLimitPolicy, trustedProxies: Set<String> = []) {
+        self.standard = standard
+        self.ingest = ingest
+        self.trustedProxies = trustedProxies
+    }
+
+    /// 1000 requests per minute, all at once if need be; uploads 100 per minute.
+    public static let `default` = RateLimits(
+        standard: RateLimitPolicy(name: "default", limit: 1000, window: .seconds(60)),
+        ingest: RateLimitPolicy(name: "ingest", limit: 100, window: .seconds(60))
+    )
+}
+
+/// Per-client rate limiting (DESIGN.md): 429 with the JSON error body and `Retry-After` past the budget,
+/// and `RateLimit-Policy` / `RateLimit` headers (IETF draft-ietf-httpapi-ratelimit-headers) on every
+/// limited answer. Health and metrics are exempt, so probes and scrapers never eat a client's budget.
+struct RateLimitMiddleware<Context: RemoteAddressRequestContext>: RouterMiddleware {
+    let limiter: RateLimiter
+    let limits: RateLimits
+
+    static var exempt: Set<String> { ["/api/v1/health", "/api/v1/metrics", "/metrics"] }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard !Self.exempt.contains(request.uri.path), request.method != .options else { return try await next(request, context) }
+        let policy = request.method == .post ? limits.ingest : limits.standard
+        let decision = await limiter.check(client(request, context), policy: policy)
+        var headers: HTTPFields = [
+            HTTPField.Name("RateLimit-Policy")!: "\"\(policy.name)\";q=\(policy.limit);w=\(policy.window.components.seconds)",
+            HTTPField.Name("RateLimit")!: "\"\(policy.name)\";r=\(decision.remaining);t=\(decision.resetSeconds)",
+        ]
+        guard decision.allowed else {
+            headers[.retryAfter] = String(decision.retryAfterSeconds)
+            throw APIError(
+                .tooManyRequests,
+                "rate limit exceeded; retry after \(decision.retryAfterSeconds) s",
+                details: ["policy": policy.description, "retry_after": String(decision.retryAfterSeconds)],
+                headers: headers
+            )
+        }
+        var response = try await next(request, context)
+        response.headers.append(contentsOf: headers)
+        return response
+    }
+
+    /// Who is asking: the peer address, or, when the peer is a trusted proxy, the nearest address in
+    /// `X-Forwarded-For` that is not one (right to left: the left part is whatever the client claims).
+    func client(_ request: Request, _ context: Context) -> String {
+        let peer = context.remoteAddress?.ipAddress ?? "unknown"
+        guard limits.trustedProxies.contains(peer), let forwarded = request.headers[HTTPField.Name("X-Forwarded-For")!] else { return peer }
+        let hops = forwarded.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return hops.last { !limits.trustedProxies.contains($0) } ?? hops.first ?? peer
+    }
+}
