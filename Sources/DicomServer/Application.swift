@@ -4,6 +4,7 @@ import DicomImaging
 import Foundation
 import Hummingbird
 import Logging
+import Prometheus
 import RenderCache
 import RenderService
 
@@ -71,10 +72,12 @@ public struct ServerConfiguration: Sendable {
 public func buildRouter(
     service: RenderService,
     configuration: ServerConfiguration,
-    statistics: RequestStatistics = RequestStatistics()
+    statistics: RequestStatistics = RequestStatistics(),
+    metricsRegistry: PrometheusCollectorRegistry? = nil
 ) -> Router<DicomRequestContext> {
     let router = Router(context: DicomRequestContext.self)
     // Outermost first. Middleware must be added before routes: Hummingbird binds it when a route is added.
+    router.add(middleware: MetricsMiddleware())  // request durations by method, route and status; active requests
     router.add(middleware: RequestStatisticsMiddleware(statistics: statistics))
     router.add(middleware: CORSMiddleware(policy: configuration.corsPolicy))
     router.add(middleware: RequestLogMiddleware())
@@ -93,6 +96,9 @@ public func buildRouter(
         .register(on: router)
     WADORenderedRoutes<DicomRequestContext>(service: service).register(on: router)
     STOWRoutes<DicomRequestContext>(service: service, maximumBodySize: configuration.maximumUploadSize).register(on: router)
+    if let metricsRegistry {
+        PrometheusRoute<DicomRequestContext>(registry: metricsRegistry, service: service, version: configuration.version).register(on: router)
+    }
     return router
 }
 
@@ -117,10 +123,11 @@ public func buildService(_ configuration: ServerConfiguration) throws -> RenderS
 public func buildApplication(
     _ configuration: ServerConfiguration,
     service: RenderService,
+    metricsRegistry: PrometheusCollectorRegistry? = nil,
     logger: Logger = Logger(label: "dicomserve")
 ) -> some ApplicationProtocol {
     Application(
-        router: buildRouter(service: service, configuration: configuration),
+        router: buildRouter(service: service, configuration: configuration, metricsRegistry: metricsRegistry),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "dicomserve"),
         logger: logger
     )

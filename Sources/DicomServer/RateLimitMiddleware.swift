@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import Metrics
 import RenderCache
 
 /// The budgets of the route groups: uploads (POST) have their own, everything else shares `standard`.
@@ -40,6 +41,7 @@ struct RateLimitMiddleware<Context: RemoteAddressRequestContext>: RouterMiddlewa
             HTTPField.Name("RateLimit")!: "\"\(policy.name)\";r=\(decision.remaining);t=\(decision.resetSeconds)",
         ]
         guard decision.allowed else {
+            Counter(label: "dicomserve_rate_limited_total", dimensions: [("policy", policy.name)]).increment()
             headers[.retryAfter] = String(decision.retryAfterSeconds)
             throw APIError(
                 .tooManyRequests,

@@ -152,6 +152,7 @@ extension RenderService {
     public func ingest(_ bytes: [UInt8], source: String, study: String? = nil) async throws -> Importer.Outcome {
         let importer = Importer(catalog: catalog, store: store, limits: limits)
         let outcome = try await filePool.run { importer.importData(bytes, source: source, study: study) }
+        metrics.ingest(outcome.name)
         if case .replaced(let identity) = outcome { invalidate(sopInstanceUID: identity.sopInstanceUID) }
         return outcome
     }

@@ -95,6 +95,7 @@ public final class RenderService: Sendable {
     /// Decoded frames with their dataset, so a new window on the same slice skips decoding.
     public let decodedFrames: ByteBoundedLRU<FrameKey, DecodedFrame>
     private let flights = SingleFlight<RenderKey, RenderedImageResult>()
+    let metrics = ServiceMetrics()
     private let renderCount = Atomic(0)
     /// The shared cache (L2), when configured.
     public let redis: RedisClient?
@@ -200,11 +201,13 @@ public final class RenderService: Sendable {
         await refreshGenerationIfDue()
         let key = key(instance: uid, options: options)
         if let cached = renderedCache.value(for: key), cached.isFresh() {
+            metrics.cacheLookup(layer: "l1", hit: true)
             var result = cached.value
             result.cache = .l1
             return result
         }
-        let (result, _) = try await flights.run(key) { [self] in
+        metrics.cacheLookup(layer: "l1", hit: false)
+        let (result, shared) = try await flights.run(key) { [self] in
             if let shared = await sharedRender(key) {
                 keepInProcess(shared, key: key)
                 return shared
@@ -221,6 +224,7 @@ public final class RenderService: Sendable {
             }
             return result
         }
+        if shared { metrics.sharedRenders.increment() }
         return result
     }
 
@@ -234,9 +238,14 @@ public final class RenderService: Sendable {
 
     /// The render from Redis, or nil (a miss, Redis down or slow: never an error for the request).
     private func sharedRender(_ key: RenderKey) async -> RenderedImageResult? {
-        guard let redis, case .string(let blob)? = try? await redis.command([Array("GET".utf8), Array(key.description.utf8)]),
+        guard let redis else { return nil }
+        guard case .string(let blob)? = try? await redis.command([Array("GET".utf8), Array(key.description.utf8)]),
             var result = RenderedImageResult(cacheBlob: blob)
-        else { return nil }
+        else {
+            metrics.cacheLookup(layer: "redis", hit: false)
+            return nil
+        }
+        metrics.cacheLookup(layer: "redis", hit: true)
         result.cache = .redis
         result.entityTag = key.entityTag
         return result
@@ -283,18 +292,21 @@ public final class RenderService: Sendable {
                 ? RenderServiceError.invalidParameter(name: "render", reason: error.message) : RenderServiceError.unrenderable(error)
         }
         renderCount.add(1, ordering: .relaxed)
+        metrics.renders.increment()
         return result
     }
 
     private func renderDecoded(_ row: InstanceRow, options: RenderOptions) throws(DicomError) -> RenderedImageResult {
-        let decoded = try decodedFrame(row, frame: options.frame)
-        let image = try renderer.render(
-            decoded.pixels,
-            dataSet: decoded.dataSet,
-            frame: options.frame,
-            request: RenderRequest(voi: options.voi, viewport: options.viewport)
-        )
-        let bytes = try encoder.encode(image, as: options.format, jpeg: JPEGOptions(quality: options.quality))
+        let decoded = try metrics.time("decode") { () throws(DicomError) in try decodedFrame(row, frame: options.frame) }
+        var image = try metrics.time("voi") { () throws(DicomError) in
+            try renderer.render(decoded.pixels, dataSet: decoded.dataSet, frame: options.frame, request: RenderRequest(voi: options.voi))
+        }
+        if let viewport = options.viewport {
+            image = metrics.time("resize") { AreaAverageResizer.resize(image, to: viewport) }
+        }
+        let bytes = try metrics.time("encode") { () throws(DicomError) in
+            try encoder.encode(image, as: options.format, jpeg: JPEGOptions(quality: options.quality))
+        }
         var window: Window? = nil
         if case .window(let applied) = options.voi { window = applied }
         return RenderedImageResult(

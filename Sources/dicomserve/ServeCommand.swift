@@ -3,6 +3,8 @@ import Configuration
 import DicomServer
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import RenderCache
 import SystemPackage
 
@@ -121,6 +123,10 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure.other("cannot create the data directory \(configuration.dataDirectory): \(error.localizedDescription)")
         }
+        // swift-metrics records; the Prometheus registry is what GET /metrics emits. Bootstrapped before
+        // the service exists: metric handles made earlier would stay no-ops.
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let service = try buildService(configuration)
         logger.info(
             "starting",
@@ -133,7 +139,7 @@ struct ServeCommand: AsyncParsableCommand {
                 "cache-mb": "\(configuration.cache.renderedBytes >> 20)", "frame-cache-mb": "\(configuration.cache.decodedFrameBytes >> 20)",
             ]
         )
-        try await buildApplication(configuration, service: service, logger: logger).runService()
+        try await buildApplication(configuration, service: service, metricsRegistry: registry, logger: logger).runService()
         try await service.shutdown()
     }
 
