@@ -268,6 +268,19 @@ public final class Catalog: Sendable {
         }
     }
 
+    /// What changes when any instance of a series is added or replaced: the instance count and the latest
+    /// storage time. Cached series-level answers are keyed by it.
+    public func seriesVersion(_ seriesInstanceUID: String) throws -> (instances: Int, latest: Double) {
+        try database.read { db in
+            let row = try Row.fetchOne(
+                db,
+                sql: "SELECT count(*) AS n, coalesce(max(julianday(storedAt)), 0) AS latest FROM instance WHERE seriesInstanceUID = ?",
+                arguments: [seriesInstanceUID]
+            )
+            return (row?["n"] ?? 0, row?["latest"] ?? 0)
+        }
+    }
+
     /// Records the DICOM JSON of an instance catalogued before metadata was stored.
     public func setMetadataJSON(_ json: String, of sopInstanceUID: String) throws {
         try database.write { db in

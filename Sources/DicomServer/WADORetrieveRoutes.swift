@@ -1,8 +1,10 @@
+import CompressNIO
 import DicomCatalog
 import DicomCodec
 import DicomWeb
 import Foundation
 import Hummingbird
+import RenderCache
 import RenderService
 
 /// WADO-RS retrieve under /dicomweb (PS3.18 10.4): instances as `multipart/related;
@@ -28,21 +30,7 @@ struct WADORetrieveRoutes<Context: RequestContext> {
             try await metadata(request, rows: try await service.instances(ofStudy: try Self.uid(context, "study")))
         }
         web.get("studies/:study/series/:series/metadata") { request, context in
-            let (study, series) = (try Self.uid(context, "study"), try Self.uid(context, "series"))
-            // The hot path (a viewer opening a series): one query when every instance has stored metadata.
-            let stored = try await service.query { try $0.seriesMetadata(series) }
-            guard let first = stored.first, first.studyInstanceUID == study else {
-                throw RenderServiceError.notFound(kind: "series", uid: series)
-            }
-            if stored.allSatisfy({ $0.json != nil }) {
-                let type = try QIDORoutes<Context>.negotiateJSON(request, what: "metadata")
-                return metadataResponse(
-                    request,
-                    type: type,
-                    stored.map { ($0.studyInstanceUID, $0.seriesInstanceUID, $0.sopInstanceUID, $0.json ?? "{}") }
-                )
-            }
-            return try await metadata(request, rows: try await service.instances(ofSeries: series, inStudy: study))
+            try await seriesMetadata(request, study: try Self.uid(context, "study"), series: try Self.uid(context, "series"))
         }
         web.get("\(instance)/metadata") { request, context in try await metadata(request, rows: [try await Self.instance(service, context)]) }
 
@@ -131,6 +119,10 @@ struct WADORetrieveRoutes<Context: RequestContext> {
         type: DicomWeb.MediaType,
         _ instances: [(study: String, series: String, sop: String, json: String)]
     ) -> Response {
+        Response(status: .ok, headers: [.contentType: type.essence], body: .init(byteBuffer: ByteBuffer(bytes: metadataBody(request, instances))))
+    }
+
+    func metadataBody(_ request: Request, _ instances: [(study: String, series: String, sop: String, json: String)]) -> [UInt8] {
         let base = Self.base(request)
         var body: [UInt8] = [UInt8(ascii: "[")]
         body.reserveCapacity(instances.reduce(2) { $0 + $1.json.utf8.count + 256 })
@@ -140,7 +132,64 @@ struct WADORetrieveRoutes<Context: RequestContext> {
             Self.appendResolvingBulkData(instance.json, uriPrefix: prefix, to: &body)
         }
         body.append(UInt8(ascii: "]"))
-        return Response(status: .ok, headers: [.contentType: type.essence], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return body
+    }
+
+    /// Series metadata, what a viewer loads when it opens a series: built once from the catalog, kept
+    /// plain and gzip-compressed under a key that changes when the series does, and sent compressed to
+    /// clients that accept gzip.
+    func seriesMetadata(_ request: Request, study: String, series: String) async throws -> Response {
+        let type = try QIDORoutes<Context>.negotiateJSON(request, what: "metadata")
+        let version = try await service.query { try $0.seriesVersion(series) }
+        guard version.instances > 0 else { throw RenderServiceError.notFound(kind: "series", uid: series) }
+        let key =
+            "dicomserve:\(service.cacheGeneration):metadata:\(study):\(series):\(version.instances):\(version.latest):\(Self.base(request)):\(type.essence)"
+        let entityTag = RenderKey(generation: 0, kind: "document", sopInstanceUID: series, frame: 0, parameters: key).entityTag
+        var outcome = "l1"
+        let document: CachedDocument
+        if let cached = service.documentCache.value(for: key), cached.isFresh() {
+            document = cached.value
+        } else {
+            outcome = "miss"
+            let stored = try await service.query { try $0.seriesMetadata(series) }
+            guard let first = stored.first, first.studyInstanceUID == study else { throw RenderServiceError.notFound(kind: "series", uid: series) }
+            let plain: [UInt8]
+            if stored.allSatisfy({ $0.json != nil }) {
+                plain = metadataBody(request, stored.map { ($0.studyInstanceUID, $0.seriesInstanceUID, $0.sopInstanceUID, $0.json ?? "{}") })
+            } else {
+                let rows = try await service.instances(ofSeries: series, inStudy: study)
+                let texts = try await service.metadataJSON(rows)
+                plain = metadataBody(request, zip(rows, texts).map { ($0.studyInstanceUID, $0.seriesInstanceUID, $0.sopInstanceUID, $1) })
+            }
+            var buffer = ByteBuffer(bytes: plain)
+            let gzip = try buffer.compress(with: .gzip())
+            document = CachedDocument(plain: plain, gzip: Array(gzip.readableBytesView), contentType: type.essence)
+            service.documentCache.insert(
+                Expiring(document, timeToLive: service.cacheConfiguration.metadataTimeToLive),
+                for: key,
+                cost: plain.count + document.gzip.count + key.utf8.count
+            )
+        }
+        var headers: HTTPFields = [.contentType: document.contentType, .eTag: entityTag, .vary: "Accept-Encoding", .xCache: outcome]
+        if let condition = request.headers[.ifNoneMatch], Response.matches(condition, entityTag: entityTag) {
+            return Response(status: .notModified, headers: headers)
+        }
+        if Self.acceptsGzip(request) {
+            headers[.contentEncoding] = "gzip"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: document.gzip)))
+        }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: document.plain)))
+    }
+
+    /// Whether Accept-Encoding allows gzip (RFC 9110 12.5.3: `gzip`, `x-gzip` or `*`, unless q=0).
+    static func acceptsGzip(_ request: Request) -> Bool {
+        for item in request.headers[values: .acceptEncoding].flatMap({ $0.split(separator: ",") }) {
+            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            guard let coding = parts.first, ["gzip", "x-gzip", "*"].contains(coding) else { continue }
+            let quality = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
+            if quality > 0 { return true }
+        }
+        return false
     }
 
     /// Copies stored DICOM JSON, turning each `"BulkDataURI":"bulkdata:` placeholder into this server's

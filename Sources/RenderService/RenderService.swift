@@ -56,6 +56,9 @@ public struct CacheConfiguration: Sendable {
         self.redis = redis
         self.redisTimeout = redisTimeout
     }
+
+    /// How long built metadata documents are served (DESIGN.md: 7200 s).
+    public var metadataTimeToLive: Duration = .seconds(7200)
 }
 
 /// What to render: VOI, frame, size and encoding.
@@ -94,6 +97,9 @@ public final class RenderService: Sendable {
     public let renderedCache: ByteBoundedLRU<RenderKey, Expiring<RenderedImageResult>>
     /// Decoded frames with their dataset, so a new window on the same slice skips decoding.
     public let decodedFrames: ByteBoundedLRU<FrameKey, DecodedFrame>
+    /// Built series-level answers (WADO-RS series metadata), plain and gzip-compressed, keyed by what
+    /// they were built from.
+    public let documentCache = ByteBoundedLRU<String, Expiring<CachedDocument>>(capacity: 64 << 20)
     private let flights = SingleFlight<RenderKey, RenderedImageResult>()
     let metrics = ServiceMetrics()
     private let renderCount = Atomic(0)
@@ -393,5 +399,18 @@ extension RenderedImageResult {
             window: window,
             frame: uint32(13)
         )
+    }
+}
+
+/// A built response body kept with its gzip form (what most clients accept).
+public struct CachedDocument: Sendable {
+    public var plain: [UInt8]
+    public var gzip: [UInt8]
+    public var contentType: String
+
+    public init(plain: [UInt8], gzip: [UInt8], contentType: String) {
+        self.plain = plain
+        self.gzip = gzip
+        self.contentType = contentType
     }
 }

@@ -1,3 +1,4 @@
+import CompressNIO
 import DicomCatalog
 import DicomCodec
 import DicomWeb
@@ -120,6 +121,52 @@ struct CacheTests {
                 try await client.execute(uri: path, method: .get) { response in
                     #expect(response.headers[.xCache] == "miss")
                     #expect(Array(response.body.readableBytesView) != before, "rendered from the new pixels")
+                }
+            }
+        }
+    }
+}
+
+/// Series metadata: built once, kept plain and gzip-compressed, rebuilt when the series changes.
+struct SeriesMetadataCacheTests {
+    @Test func servedCompressedFromTheCacheUntilTheSeriesChanges() async throws {
+        try await JSONAPITests.withService(files: ["pydicom/CT_small.dcm"]) { router, service in
+            let row = try #require(try service.catalog.instances(inSeries: nil).first)
+            let path = "/dicomweb/studies/\(row.studyInstanceUID)/series/\(row.seriesInstanceUID)/metadata"
+            try await Application(router: router).test(.router) { client in
+                var plain = ByteBuffer()
+                try await client.execute(uri: path, method: .get) { response in
+                    #expect(response.headers[.xCache] == "miss" && response.headers[.contentEncoding] == nil)
+                    plain = response.body
+                }
+                try await client.execute(uri: path, method: .get, headers: [.acceptEncoding: "br;q=1.0, gzip;q=0.8"]) { response in
+                    #expect(response.headers[.xCache] == "l1" && response.headers[.contentEncoding] == "gzip")
+                    #expect(response.headers[.vary] == "Accept-Encoding")
+                    var compressed = response.body
+                    #expect(compressed.readableBytes < plain.readableBytes / 2)
+                    let inflated = try compressed.decompress(with: .gzip())
+                    #expect(inflated == plain, "the gzip form inflates to the plain body")
+                }
+                try await client.execute(uri: path, method: .get, headers: [.acceptEncoding: "gzip;q=0"]) { response in
+                    #expect(response.headers[.contentEncoding] == nil, "q=0 refuses gzip")
+                }
+                // Another instance of the series arrives: the cached document no longer applies.
+                var dataSet = try DicomFile(path: row.filePath).dataSet(bulkThreshold: .max)
+                dataSet.insert(DicomElement(tag: DicomTag(0x0008, 0x0018), vr: "UI", value: .text(["1.2.826.0.1.3680043.10.1526.99"])))
+                let frame = try DicomFile(path: row.filePath).decodeFrame(1)
+                let second = try Part10Writer.write(dataSet, pixelData: frame.bytes, bitsAllocated: 16)
+                try await client.execute(
+                    uri: "/api/v1/dicom/instances",
+                    method: .post,
+                    headers: [.contentType: "application/dicom"],
+                    body: ByteBuffer(bytes: second)
+                ) {
+                    #expect($0.status == .ok)
+                }
+                try await client.execute(uri: path, method: .get) { response in
+                    #expect(response.headers[.xCache] == "miss")
+                    let items = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [Any]
+                    #expect(items?.count == 2)
                 }
             }
         }
