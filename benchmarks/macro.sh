@@ -4,7 +4,8 @@
 #      caches off (--cache-mb 0 --frame-cache-mb 0): every request decodes, windows and encodes
 #   2. the same requests answered by the in-process render cache (L1), after one warm-up pass
 #   3. the same requests answered by Redis (L2) with the in-process cache off (a private redis-server)
-#   4. series metadata (DICOM JSON) of a 64-slice CT series
+#   4. re-windowing one cached decoded slice (L1 off, decoded-frame cache on): server time per stage
+#   5. series metadata (DICOM JSON) of a 64-slice CT series
 # Usage: benchmarks/macro.sh [seconds per run, default 15]   (make bench-macro)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,18 +55,19 @@ end
 LUA
 
 report() {  # report TITLE WRK_OUTPUT
-  local rps p50 p99 errors
+  local rps p50 p99 errors transfer
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$2")
+  transfer=$(awk '/Transfer\/sec/ {print $2}' <<<"$2")
   p50=$(awk '$1 == "50%" {print $2}' <<<"$2")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$2")
   errors=$(grep -E "Non-2xx|Socket errors" <<<"$2" | tr '\n' ' ' || true)
-  printf '| %s | %s | %s | %s | %s |\n' "$1" "$rps" "$p50" "$p99" "${errors:-none}"
+  printf '| %s | %s | %s | %s | %s | %s |\n' "$1" "$rps" "$p50" "$p99" "$transfer" "${errors:-none}"
 }
 
 echo "## Macro benchmark ($(date -u +%Y-%m-%d), $(nproc) cores, wrk on the same machine, ${duration}s per run)"
 echo
-echo "| run | requests/s | p50 | p99 | errors |"
-echo "|---|---:|---:|---:|---|"
+echo "| run | requests/s | p50 | p99 | bytes/s | errors |"
+echo "|---|---:|---:|---:|---:|---|"
 
 start "$work/data-ct" --cache-mb 0 --frame-cache-mb 0
 series=$(curl -sf "$base/api/v1/dicom/studies" | python3 -c 'import json,sys; print(json.load(sys.stdin)["studies"][0]["study_uid"])')
@@ -99,6 +101,26 @@ for connections in 1 8; do
   out=$(PATHS_FILE="$work/paths" ACCEPT="image/png" wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$work/cycle.lua" "$base")
   report "rendered 512² CT PNG, lung, Redis hits (L1 off), c=$connections" "$out"
 done
+kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+
+# Re-window: one slice, many windows, L1 off so every request renders from the cached decoded frame.
+start "$work/data-ct" --cache-mb 0
+first=$(head -1 "$work/paths" | sed -E 's|/rendered.*||')
+for format in png jpeg; do
+  : >"$work/windows"
+  for level in $(seq -200 20 400); do echo "$first/rendered?window=$((level + 1000))&level=$level&format=$format" >>"$work/windows"; done
+  out=$(PATHS_FILE="$work/windows" wrk -t1 -c1 -d"${duration}s" --latency -s "$work/cycle.lua" "$base")
+  report "re-window one decoded 512² slice, $format, c=1" "$out"
+done
+curl -sf "$base/metrics" | python3 -c '
+import re, sys
+sums, counts = {}, {}
+for line in sys.stdin:
+    m = re.match(r"dicomserve_render_stage_seconds_(sum|count)\{stage="(\w+)"\} (\S+)", line)
+    if m: (sums if m[1] == "sum" else counts)[m[2]] = float(m[3])
+stages = ", ".join(f"{s} {1000 * sums[s] / counts[s]:.3f} ms" for s in ["decode", "voi", "resize", "encode"] if counts.get(s))
+print(f"\nServer time per render stage over the re-window runs (mean, PNG and JPEG together): {stages}; decodes: {int(counts.get(\"decode\", 0))} (cached frames are not decoded again)\n")
+'
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 
 start "$work/data-ct64"
