@@ -153,7 +153,7 @@ extension RenderService {
         let importer = Importer(catalog: catalog, store: store, limits: limits)
         let outcome = try await filePool.run { importer.importData(bytes, source: source, study: study) }
         metrics.ingest(outcome.name)
-        if case .replaced(let identity) = outcome { invalidate(sopInstanceUID: identity.sopInstanceUID) }
+        if case .replaced(let identity) = outcome { await invalidate(sopInstanceUID: identity.sopInstanceUID) }
         return outcome
     }
 }

@@ -335,10 +335,22 @@ public final class RenderService: Sendable {
         return decoded
     }
 
-    /// Forgets every cached render and decoded frame of an instance (it was replaced).
-    public func invalidate(sopInstanceUID uid: String) {
+    /// Forgets every cached render and decoded frame of an instance (it was replaced), here and in Redis.
+    /// Other replicas' in-process entries age out by TTL; `clear-cache` retires them at once.
+    public func invalidate(sopInstanceUID uid: String) async {
         renderedCache.removeAll { $0.sopInstanceUID == uid }
         decodedFrames.removeAll { $0.sopInstanceUID == uid }
+        guard let redis else { return }
+        // SCAN, not KEYS: replacement is rare, and SCAN never blocks Redis for the whole keyspace.
+        var cursor = "0"
+        repeat {
+            guard case .array(let reply)? = try? await redis.command("SCAN", cursor, "MATCH", "dicomserve:*:rendered:\(uid):*", "COUNT", "1000"),
+                reply.count == 2, case .string(let next) = reply[0], case .array(let keys) = reply[1]
+            else { return }
+            let names = keys.compactMap { if case .string(let key) = $0 { key } else { nil } }
+            if !names.isEmpty { _ = try? await redis.command([Array("DEL".utf8)] + names) }
+            cursor = String(decoding: next, as: UTF8.self)
+        } while cursor != "0"
     }
 
     /// Resolves a preset name to its VOI, or `.invalidParameter` naming the known ones.

@@ -1,4 +1,6 @@
 import DicomCatalog
+import DicomCodec
+import DicomImaging
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -171,6 +173,39 @@ struct RateLimitTests {
                 ) {
                     #expect($0.status == .tooManyRequests)
                 }
+            }
+        }
+    }
+}
+
+/// Replacement removes the instance's renders from Redis too.
+@Suite(.serialized) struct RedisInvalidationTests {
+    @Test func replacingAnInstanceDeletesItsRedisKeys() async throws {
+        let redis = try RedisServer()
+        try await JSONAPITests.withService(files: ["pydicom/CT_small.dcm"], configuration: try RedisCacheTests.configuration(redis)) {
+            router,
+            service in
+            let row = try #require(try service.catalog.instances(inSeries: nil).first)
+            let client = RedisClient(endpoint: try RedisEndpoint(url: redis.url))
+            var options = RenderOptions()
+            options.voi = .window(Window(center: 40, width: 400))
+            let key = service.key(instance: row.sopInstanceUID, options: options).description
+            try await Application(router: router).test(.router) { http in
+                try await http.execute(uri: "/api/v1/dicom/images/\(row.sopInstanceUID)/rendered?window=400&level=40", method: .get) { _ in }
+                try await RedisCacheTests.waitForKey(client, key)
+                let file = try DicomFile(path: row.filePath)
+                var pixels = try file.decodeFrame(1).bytes
+                pixels[0] ^= 0xFF
+                let replacement = try Part10Writer.write(try file.dataSet(bulkThreshold: .max), pixelData: pixels, bitsAllocated: 16)
+                try await http.execute(
+                    uri: "/api/v1/dicom/instances",
+                    method: .post,
+                    headers: [.contentType: "application/dicom"],
+                    body: ByteBuffer(bytes: replacement)
+                ) {
+                    #expect($0.status == .ok)
+                }
+                #expect(try await client.command("EXISTS", key) == .integer(0), "the replaced instance's render is gone from Redis")
             }
         }
     }

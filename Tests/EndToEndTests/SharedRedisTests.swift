@@ -30,3 +30,47 @@ import Testing
         b.stop()
     }
 }
+
+/// Redis stopped under a running server process: hung (SIGSTOP), then gone (SIGKILL), then back.
+@Suite(.serialized) struct RedisOutageEndToEndTests {
+    @Test func everyRequestIsAnsweredThroughAnOutage() async throws {
+        let redis = try RedisServer()
+        let dataDir = CommandLineTests.temporary("-outage")
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        let ct = ServeEndToEndTests.corpus.appendingPathComponent("pydicom/CT_small.dcm").path
+        #expect(try CommandLineTests.dicomserve("import", ct, "--data-dir", dataDir).status == 0)
+        let server = try await ServerProcess(dataDir: dataDir, arguments: ["--redis-url", redis.url, "--redis-timeout-ms", "200", "--cache-mb", "0"])
+        let image = try #require(CommandLineTests.uid(of: ct))
+        var level = 0
+        func burst(_ count: Int) async throws -> [String] {
+            var caches: [String] = []
+            for _ in 0..<count {
+                level += 1
+                let clock = ContinuousClock()
+                let start = clock.now
+                let response = try await server.get("/api/v1/dicom/images/\(image)/rendered?window=400&level=\(level % 5)")
+                #expect([200, 429].contains(response.status))
+                #expect(clock.now - start < .seconds(2), "no request waits on Redis longer than its timeout")
+                caches.append(response.header("X-Cache") ?? "-")
+            }
+            return caches
+        }
+        _ = try await burst(10)
+        redis.pause()
+        _ = try await burst(10)
+        redis.kill()
+        _ = try await burst(10)
+        let health = try #require(try await server.get("/api/v1/health").json as? [String: Any])
+        #expect(health["status"] as? String == "degraded")
+        try redis.restart()
+        var usedAgain = false
+        for _ in 0..<50 where !usedAgain {
+            usedAgain = try await burst(5).contains("redis")
+            if !usedAgain { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(usedAgain, "after the restart the shared cache is used again without restarting the server")
+        let recovered = try #require(try await server.get("/api/v1/health").json as? [String: Any])
+        #expect(recovered["status"] as? String == "ok")
+        server.stop()
+    }
+}
