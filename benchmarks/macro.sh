@@ -112,15 +112,22 @@ for format in png jpeg; do
   out=$(PATHS_FILE="$work/windows" wrk -t1 -c1 -d"${duration}s" --latency -s "$work/cycle.lua" "$base")
   report "re-window one decoded 512² slice, $format, c=1" "$out"
 done
-curl -sf "$base/metrics" | python3 -c '
+cat >"$work/stages.py" <<'PY'
 import re, sys
 sums, counts = {}, {}
 for line in sys.stdin:
-    m = re.match(r"dicomserve_render_stage_seconds_(sum|count)\{stage="(\w+)"\} (\S+)", line)
-    if m: (sums if m[1] == "sum" else counts)[m[2]] = float(m[3])
-stages = ", ".join(f"{s} {1000 * sums[s] / counts[s]:.3f} ms" for s in ["decode", "voi", "resize", "encode"] if counts.get(s))
-print(f"\nServer time per render stage over the re-window runs (mean, PNG and JPEG together): {stages}; decodes: {int(counts.get(\"decode\", 0))} (cached frames are not decoded again)\n")
-'
+    match = re.match(r'dicomserve_render_stage_seconds_(sum|count)\{(.*)\} (\S+)', line)
+    if match:
+        labels = dict(re.findall(r'(\w+)="(\w+)"', match[2]))
+        key = (labels.get("format"), labels.get("stage"))
+        (sums if match[1] == "sum" else counts)[key] = float(match[3])
+for format in ["png", "jpeg"]:
+    stages = [(stage, 1000 * sums[(format, stage)] / counts[(format, stage)]) for stage in ["decode", "voi", "resize", "encode"] if counts.get((format, stage))]
+    total = sum(ms for _, ms in stages)
+    print(f"\nRe-window server time, {format}: {total:.3f} ms mean (" + ", ".join(f"{stage} {ms:.3f}" for stage, ms in stages) + ")")
+print()
+PY
+curl -sf "$base/metrics" | python3 "$work/stages.py"
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 
 start "$work/data-ct64"

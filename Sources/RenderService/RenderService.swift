@@ -303,14 +303,16 @@ public final class RenderService: Sendable {
     }
 
     private func renderDecoded(_ row: InstanceRow, options: RenderOptions) throws(DicomError) -> RenderedImageResult {
-        let decoded = try metrics.time("decode") { () throws(DicomError) in try decodedFrame(row, frame: options.frame) }
-        var image = try metrics.time("voi") { () throws(DicomError) in
+        let decoded = try metrics.time("decode", format: options.format.rawValue) { () throws(DicomError) in
+            try decodedFrame(row, frame: options.frame)
+        }
+        var image = try metrics.time("voi", format: options.format.rawValue) { () throws(DicomError) in
             try renderer.render(decoded.pixels, dataSet: decoded.dataSet, frame: options.frame, request: RenderRequest(voi: options.voi))
         }
         if let viewport = options.viewport {
-            image = metrics.time("resize") { AreaAverageResizer.resize(image, to: viewport) }
+            image = metrics.time("resize", format: options.format.rawValue) { AreaAverageResizer.resize(image, to: viewport) }
         }
-        let bytes = try metrics.time("encode") { () throws(DicomError) in
+        let bytes = try metrics.time("encode", format: options.format.rawValue) { () throws(DicomError) in
             try encoder.encode(image, as: options.format, jpeg: JPEGOptions(quality: options.quality))
         }
         var window: Window? = nil

@@ -7,9 +7,19 @@ import Foundation
 struct ServiceMetrics: Sendable {
     let renders = CoreMetrics.Counter(label: "dicomserve_renders_total")
     let sharedRenders = CoreMetrics.Counter(label: "dicomserve_renders_shared_total")
+    /// One timer per stage and output format (PNG and JPEG encodes differ tenfold).
     let stages: [String: CoreMetrics.Timer] = Dictionary(
-        uniqueKeysWithValues: ["decode", "voi", "resize", "encode"].map {
-            ($0, CoreMetrics.Timer(label: "dicomserve_render_stage_seconds", dimensions: [("stage", $0)], preferredDisplayUnit: .seconds))
+        uniqueKeysWithValues: ["decode", "voi", "resize", "encode"].flatMap { stage in
+            ["png", "jpeg"].map { format in
+                (
+                    "\(stage)/\(format)",
+                    CoreMetrics.Timer(
+                        label: "dicomserve_render_stage_seconds",
+                        dimensions: [("stage", stage), ("format", format)],
+                        preferredDisplayUnit: .seconds
+                    )
+                )
+            }
         }
     )
 
@@ -22,10 +32,10 @@ struct ServiceMetrics: Sendable {
         CoreMetrics.Counter(label: "dicomserve_ingest_total", dimensions: [("outcome", outcome)]).increment()
     }
 
-    /// Runs `body`, recording its duration as `stage`.
-    func time<Result, Failure: Error>(_ stage: String, _ body: () throws(Failure) -> Result) throws(Failure) -> Result {
+    /// Runs `body`, recording its duration as `stage` of a render to `format` (`png` or `jpeg`).
+    func time<Result, Failure: Error>(_ stage: String, format: String, _ body: () throws(Failure) -> Result) throws(Failure) -> Result {
         let start = DispatchTime.now().uptimeNanoseconds
-        defer { stages[stage]?.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start)) }
+        defer { stages["\(stage)/\(format)"]?.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start)) }
         return try body()
     }
 }
