@@ -97,7 +97,8 @@ public func buildRouter(
     WADORenderedRoutes<DicomRequestContext>(service: service).register(on: router)
     STOWRoutes<DicomRequestContext>(service: service, maximumBodySize: configuration.maximumUploadSize).register(on: router)
     if let metricsRegistry {
-        PrometheusRoute<DicomRequestContext>(registry: metricsRegistry, service: service, version: configuration.version).register(on: router)
+        PrometheusRoute<DicomRequestContext>(registry: metricsRegistry, service: service, statistics: statistics, version: configuration.version)
+            .register(on: router)
     }
     return router
 }

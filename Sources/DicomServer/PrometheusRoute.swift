@@ -8,6 +8,7 @@ import RenderService
 struct PrometheusRoute<Context: RequestContext> {
     let registry: PrometheusCollectorRegistry
     let service: RenderService
+    let statistics: RequestStatistics
     let version: String
 
     func register(on router: Router<Context>) {
@@ -23,6 +24,11 @@ struct PrometheusRoute<Context: RequestContext> {
 
     func refreshGauges() {
         gauge("build", unit: "info", "Version of the running dicomserve", labels: [("version", version)]).set(to: 1)
+        // The figures GET /api/v1/metrics reports, from the same counters.
+        let totals = statistics.totals
+        gauge("requests", unit: "total", "Requests answered").set(to: Double(totals.requests))
+        gauge("requests_failed", unit: "total", "Requests answered with a 5xx status").set(to: Double(totals.failed))
+        gauge("requests", unit: "active", "Requests being answered").set(to: Double(totals.active))
         let rendered = service.renderedCache.statistics
         let frames = service.decodedFrames.statistics
         for (layer, bytes, entries, evictions) in [

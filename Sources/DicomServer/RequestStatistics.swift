@@ -13,14 +13,17 @@ public final class RequestStatistics: Sendable {
         var totalSeconds = 0.0
     }
 
-    private let totals = Mutex(Totals())
+    private let counters = Mutex(Totals())
 
     public init() {}
 
-    func started() { totals.withLock { $0.active += 1 } }
+    /// The counters now.
+    var totals: Totals { counters.withLock { $0 } }
+
+    func started() { counters.withLock { $0.active += 1 } }
 
     func finished(status: Int, seconds: Double) {
-        totals.withLock { totals in
+        counters.withLock { totals in
             totals.active -= 1
             totals.requests += 1
             totals.totalSeconds += seconds
@@ -40,7 +43,7 @@ public final class RequestStatistics: Sendable {
             entries: cache.entries,
             bytes: cache.bytes
         )
-        return totals.withLock { totals in
+        return counters.withLock { totals in
             MetricsJSON(
                 requests_total: totals.requests,
                 requests_failed: totals.failed,

@@ -119,11 +119,14 @@ struct WADORetrieveRoutes<Context: RequestContext> {
         type: DicomWeb.MediaType,
         _ instances: [(study: String, series: String, sop: String, json: String)]
     ) -> Response {
-        Response(status: .ok, headers: [.contentType: type.essence], body: .init(byteBuffer: ByteBuffer(bytes: metadataBody(request, instances))))
+        Response(
+            status: .ok,
+            headers: [.contentType: type.essence],
+            body: .init(byteBuffer: ByteBuffer(bytes: metadataBody(Self.base(request), instances)))
+        )
     }
 
-    func metadataBody(_ request: Request, _ instances: [(study: String, series: String, sop: String, json: String)]) -> [UInt8] {
-        let base = Self.base(request)
+    func metadataBody(_ base: String, _ instances: [(study: String, series: String, sop: String, json: String)]) -> [UInt8] {
         var body: [UInt8] = [UInt8(ascii: "[")]
         body.reserveCapacity(instances.reduce(2) { $0 + $1.json.utf8.count + 256 })
         for (index, instance) in instances.enumerated() {
@@ -142,35 +145,25 @@ struct WADORetrieveRoutes<Context: RequestContext> {
         let type = try QIDORoutes<Context>.negotiateJSON(request, what: "metadata")
         let version = try await service.query { try $0.seriesVersion(series) }
         guard version.instances > 0 else { throw RenderServiceError.notFound(kind: "series", uid: series) }
-        let key =
-            "dicomserve:\(service.cacheGeneration):metadata:\(study):\(series):\(version.instances):\(version.latest):\(Self.base(request)):\(type.essence)"
+        let base = Self.base(request)
+        let key = "dicomserve:\(service.cacheGeneration):metadata:\(study):\(series):\(version.instances):\(version.latest):\(base):\(type.essence)"
         let entityTag = RenderKey(generation: 0, kind: "document", sopInstanceUID: series, frame: 0, parameters: key).entityTag
-        var outcome = "l1"
-        let document: CachedDocument
-        if let cached = service.documentCache.value(for: key), cached.isFresh() {
-            document = cached.value
-        } else {
-            outcome = "miss"
+        let (document, outcome) = try await service.document(key: key) { [self] in
             let stored = try await service.query { try $0.seriesMetadata(series) }
             guard let first = stored.first, first.studyInstanceUID == study else { throw RenderServiceError.notFound(kind: "series", uid: series) }
             let plain: [UInt8]
             if stored.allSatisfy({ $0.json != nil }) {
-                plain = metadataBody(request, stored.map { ($0.studyInstanceUID, $0.seriesInstanceUID, $0.sopInstanceUID, $0.json ?? "{}") })
+                plain = metadataBody(base, stored.map { ($0.studyInstanceUID, $0.seriesInstanceUID, $0.sopInstanceUID, $0.json ?? "{}") })
             } else {
                 let rows = try await service.instances(ofSeries: series, inStudy: study)
                 let texts = try await service.metadataJSON(rows)
-                plain = metadataBody(request, zip(rows, texts).map { ($0.studyInstanceUID, $0.seriesInstanceUID, $0.sopInstanceUID, $1) })
+                plain = metadataBody(base, zip(rows, texts).map { ($0.studyInstanceUID, $0.seriesInstanceUID, $0.sopInstanceUID, $1) })
             }
             var buffer = ByteBuffer(bytes: plain)
             let gzip = try buffer.compress(with: .gzip())
-            document = CachedDocument(plain: plain, gzip: Array(gzip.readableBytesView), contentType: type.essence)
-            service.documentCache.insert(
-                Expiring(document, timeToLive: service.cacheConfiguration.metadataTimeToLive),
-                for: key,
-                cost: plain.count + document.gzip.count + key.utf8.count
-            )
+            return CachedDocument(plain: plain, gzip: Array(gzip.readableBytesView), contentType: type.essence)
         }
-        var headers: HTTPFields = [.contentType: document.contentType, .eTag: entityTag, .vary: "Accept-Encoding", .xCache: outcome]
+        var headers: HTTPFields = [.contentType: document.contentType, .eTag: entityTag, .vary: "Accept-Encoding", .xCache: outcome.rawValue]
         if let condition = request.headers[.ifNoneMatch], Response.matches(condition, entityTag: entityTag) {
             return Response(status: .notModified, headers: headers)
         }

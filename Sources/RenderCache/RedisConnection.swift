@@ -47,18 +47,13 @@ final class RedisConnection: @unchecked Sendable {
             redisFree(made)
             throw .unavailable("\(endpoint): \(reason)")
         }
+        // From here on deinit owns the context: a throwing init of a fully initialised class runs it.
         context = made
         guard redisSetTimeout(context, Self.timeval(commandTimeout)) == REDIS_OK else {
-            redisFree(context)
             throw .unavailable("cannot set the command timeout")
         }
-        do {
-            if let password = endpoint.password { _ = try command(["AUTH", password]) }
-            if endpoint.database != 0 { _ = try command(["SELECT", String(endpoint.database)]) }
-        } catch {
-            redisFree(context)
-            throw error
-        }
+        if let password = endpoint.password { _ = try command(["AUTH", password]) }
+        if endpoint.database != 0 { _ = try command(["SELECT", String(endpoint.database)]) }
     }
 
     deinit { redisFree(context) }

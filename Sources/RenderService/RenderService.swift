@@ -101,6 +101,7 @@ public final class RenderService: Sendable {
     /// they were built from.
     public let documentCache = ByteBoundedLRU<String, Expiring<CachedDocument>>(capacity: 64 << 20)
     private let flights = SingleFlight<RenderKey, RenderedImageResult>()
+    private let documentFlights = SingleFlight<String, (CachedDocument, CacheOutcome)>()
     let metrics = ServiceMetrics()
     private let renderCount = Atomic(0)
     /// The shared cache (L2), when configured.
@@ -337,6 +338,40 @@ public final class RenderService: Sendable {
         return decoded
     }
 
+    /// A built document (e.g. series metadata) by key: from L1, else Redis, else `build` (once for any
+    /// number of concurrent misses), then kept in both for the metadata TTL.
+    public func document(
+        key: String,
+        build: @escaping @Sendable () async throws -> CachedDocument
+    ) async throws -> (document: CachedDocument, cache: CacheOutcome) {
+        if let cached = documentCache.value(for: key), cached.isFresh() {
+            metrics.cacheLookup(layer: "l1", hit: true)
+            return (cached.value, .l1)
+        }
+        metrics.cacheLookup(layer: "l1", hit: false)
+        let (result, _) = try await documentFlights.run(key) { [self] in
+            let ttl = cacheConfiguration.metadataTimeToLive
+            if let redis {
+                if case .string(let blob)? = try? await redis.command([Array("GET".utf8), Array(key.utf8)]),
+                    let shared = CachedDocument(cacheBlob: blob)
+                {
+                    metrics.cacheLookup(layer: "redis", hit: true)
+                    documentCache.insert(Expiring(shared, timeToLive: ttl), for: key, cost: shared.cost + key.utf8.count)
+                    return (shared, .redis)
+                }
+                metrics.cacheLookup(layer: "redis", hit: false)
+            }
+            let built = try await build()
+            documentCache.insert(Expiring(built, timeToLive: ttl), for: key, cost: built.cost + key.utf8.count)
+            if let redis {
+                let (blob, seconds) = (built.cacheBlob, ttl.components.seconds)
+                Task { _ = try? await redis.command([Array("SET".utf8), Array(key.utf8), blob, Array("EX".utf8), Array("\(seconds)".utf8)]) }
+            }
+            return (built, .miss)
+        }
+        return result
+    }
+
     /// Forgets every cached render and decoded frame of an instance (it was replaced), here and in Redis.
     /// Other replicas' in-process entries age out by TTL; `clear-cache` retires them at once.
     public func invalidate(sopInstanceUID uid: String) async {
@@ -426,5 +461,24 @@ public struct CachedDocument: Sendable {
         self.plain = plain
         self.gzip = gzip
         self.contentType = contentType
+    }
+
+    var cost: Int { plain.count + gzip.count + 64 }
+
+    /// The form kept in Redis: `DSD1`, the lengths of the content type and plain body, then the three.
+    var cacheBlob: [UInt8] {
+        var blob = Array("DSD1".utf8)
+        for value in [UInt32(contentType.utf8.count), UInt32(plain.count)] { withUnsafeBytes(of: value.littleEndian) { blob += $0 } }
+        return blob + Array(contentType.utf8) + plain + gzip
+    }
+
+    init?(cacheBlob blob: [UInt8]) {
+        guard blob.count >= 12, blob.starts(with: Array("DSD1".utf8)) else { return nil }
+        func uint32(_ at: Int) -> Int { Int(blob[at..<at + 4].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }) }
+        let (typeLength, plainLength) = (uint32(4), uint32(8))
+        guard blob.count >= 12 + typeLength + plainLength else { return nil }
+        contentType = String(decoding: blob[12..<12 + typeLength], as: UTF8.self)
+        plain = Array(blob[(12 + typeLength)..<(12 + typeLength + plainLength)])
+        gzip = Array(blob[(12 + typeLength + plainLength)...])
     }
 }

@@ -43,6 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Decoded frames kept for re-windowing, MiB; 0 disables (DICOMSERVE_FRAME_CACHE_MB; default 256).")
     var frameCacheMb: Int?
     @Option(help: "Seconds a cached render is served (DICOMSERVE_RENDERED_TTL; default 1800).") var renderedTtl: Int?
+    @Option(help: "Seconds built metadata is served (DICOMSERVE_METADATA_TTL; default 7200).") var metadataTtl: Int?
     @Option(
         help: """
             Redis shared by replicas, redis://[:password@]host:port/db or unix:/path?db=N (DICOMSERVE_REDIS_URL; \
@@ -112,6 +113,9 @@ struct ServeCommand: AsyncParsableCommand {
                 trustedProxies: Set(reader.stringArray(forKey: "trustedProxies") ?? [])
             )
         }
+        configuration.cache.metadataTimeToLive = .seconds(
+            try Self.checked(reader.int(forKey: "metadataTtl", default: 7200), "metadata-ttl", 1...31_536_000)
+        )
         configuration.cache.renderedTimeToLive = .seconds(
             try Self.checked(reader.int(forKey: "renderedTtl", default: 1800), "rendered-ttl", 1...31_536_000)
         )
@@ -166,6 +170,7 @@ struct ServeCommand: AsyncParsableCommand {
         set("cacheMb", cacheMb.map(ConfigContent.int))
         set("frameCacheMb", frameCacheMb.map(ConfigContent.int))
         set("renderedTtl", renderedTtl.map(ConfigContent.int))
+        set("metadataTtl", metadataTtl.map(ConfigContent.int))
         set("corsOrigins", corsOrigins.map { .stringArray($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) })
 
         let environment = EnvironmentVariablesProvider().prefixKeys(with: "dicomserve")

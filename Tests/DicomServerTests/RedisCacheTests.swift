@@ -178,6 +178,42 @@ struct RateLimitTests {
     }
 }
 
+/// Series metadata built by one replica is served by another from Redis.
+@Suite(.serialized) struct RedisDocumentTests {
+    @Test func seriesMetadataIsSharedThroughRedis() async throws {
+        let redis = try RedisServer()
+        let configuration = try RedisCacheTests.configuration(redis)
+        try await JSONAPITests.withService(files: ["pydicom/CT_small.dcm"], configuration: configuration) { routerA, serviceA in
+            // Replica B: its own process state (caches, Redis client) over the same catalog and store.
+            let serviceB = RenderService(
+                catalog: serviceA.catalog,
+                store: serviceA.store,
+                presets: serviceA.presets,
+                pool: RenderPool(threads: 1),
+                cache: configuration.cache
+            )
+            let routerB = buildRouter(service: serviceB, configuration: configuration)
+            let row = try #require(try serviceA.catalog.instances(inSeries: nil).first)
+            let path = "/dicomweb/studies/\(row.studyInstanceUID)/series/\(row.seriesInstanceUID)/metadata"
+            let built = try await Application(router: routerA).test(.router) { http in
+                try await http.execute(uri: path, method: .get) { response in
+                    #expect(response.headers[.xCache] == "miss")
+                    return response.body
+                }
+            }
+            try await Task.sleep(for: .milliseconds(200))  // the SET is fire-and-forget
+            try await Application(router: routerB).test(.router) { http in
+                try await http.execute(uri: path, method: .get) { response in
+                    #expect(response.headers[.xCache] == "redis", "B did not build it: A's document came through Redis")
+                    #expect(response.body == built)
+                }
+                try await http.execute(uri: path, method: .get) { #expect($0.headers[.xCache] == "l1") }
+            }
+            try await serviceB.shutdown()
+        }
+    }
+}
+
 /// Replacement removes the instance's renders from Redis too.
 @Suite(.serialized) struct RedisInvalidationTests {
     @Test func replacingAnInstanceDeletesItsRedisKeys() async throws {

@@ -57,6 +57,7 @@ import Testing
         #expect(Self.value(after, "dicomserve_render_stage_seconds_count", ["stage": "decode"]) >= 1)
         #expect(Self.value(after, "dicomserve_cache_bytes", ["layer": "l1"]) > 0)
         #expect(Self.value(after, "dicomserve_build_info") == 1)
+        #expect(Self.value(after, "dicomserve_requests_total") - Self.value(before, "dicomserve_requests_total") >= 5, "the JSON API's counters")
         let route = "/api/v1/dicom/images/{image}/rendered"
         let durations = after.filter { $0.name.hasPrefix("http_server_request_duration") && $0.labels.values.contains(route) }
         #expect(!durations.isEmpty, "request durations by route template: \(Set(after.map(\.name)).sorted().prefix(40))")

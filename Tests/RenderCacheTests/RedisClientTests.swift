@@ -29,6 +29,16 @@ import Testing
         #expect(client.status == .up)
     }
 
+    @Test func authenticatesAndSelectsTheDatabase() async throws {
+        let server = try RedisServer(password: "s3cret")
+        let client = RedisClient(endpoint: try RedisEndpoint(url: "redis://:s3cret@127.0.0.1:\(server.port)/3"))
+        #expect(try await client.command("SET", "k", "v") == .status("OK"))
+        let other = RedisClient(endpoint: try RedisEndpoint(url: "redis://:s3cret@127.0.0.1:\(server.port)/0"))
+        #expect(try await other.command("GET", "k") == .null, "database 3 is not database 0")
+        let wrong = RedisClient(endpoint: try RedisEndpoint(url: "redis://:nope@127.0.0.1:\(server.port)/0"))
+        await #expect(throws: RedisError.self) { try await wrong.command("PING") }
+    }
+
     @Test func outagesFailFastAndRecover() async throws {
         let server = try RedisServer()
         let client = RedisClient(endpoint: try RedisEndpoint(url: server.url), commandTimeout: .milliseconds(200))

@@ -4,11 +4,14 @@ import Foundation
 /// directory removed) when released. `pause`/`resume`/`kill`/`restart` cause real outages.
 public final class RedisServer: @unchecked Sendable {
     public let port: Int
-    public var url: String { "redis://127.0.0.1:\(port)/0" }
+    /// The password the server requires (`--requirepass`), if any.
+    public let password: String?
+    public var url: String { "redis://\(password.map { ":\($0)@" } ?? "")127.0.0.1:\(port)/0" }
     private var process: Process
     private let directory: String
 
-    public init() throws {
+    public init(password: String? = nil) throws {
+        self.password = password
         port = try FreePort.loopback()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("redis-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -19,9 +22,10 @@ public final class RedisServer: @unchecked Sendable {
     private func start() throws {
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
-        process.arguments = [
-            "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory, "--loglevel", "warning",
-        ]
+        process.arguments =
+            [
+                "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory, "--loglevel", "warning",
+            ] + (password.map { ["--requirepass", $0] } ?? [])
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -72,7 +76,8 @@ public final class RedisServer: @unchecked Sendable {
         let ping = Array("PING\r\n".utf8)
         guard write(descriptor, ping, ping.count) == ping.count else { return false }
         var buffer = [UInt8](repeating: 0, count: 16)
-        return read(descriptor, &buffer, 16) > 0 && buffer.starts(with: Array("+PONG".utf8))
+        // A password-protected server answers -NOAUTH: alive all the same.
+        return read(descriptor, &buffer, 16) > 0 && (buffer.starts(with: Array("+PONG".utf8)) || buffer.starts(with: Array("-NOAUTH".utf8)))
     }
 }
 
