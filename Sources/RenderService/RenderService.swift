@@ -92,7 +92,7 @@ public final class RenderService: Sendable {
     public let cacheConfiguration: CacheConfiguration
     let encoder = ImageEncoder()
     let renderer = InstanceRenderer()
-    private let generation = Atomic(0)
+    let generation = Atomic(0)
     /// Encoded renders by key (L1).
     public let renderedCache: ByteBoundedLRU<RenderKey, Expiring<RenderedImageResult>>
     /// Decoded frames with their dataset, so a new window on the same slice skips decoding.
@@ -107,7 +107,9 @@ public final class RenderService: Sendable {
     /// The shared cache (L2), when configured.
     public let redis: RedisClient?
     /// When the generation was last read from Redis (milliseconds on the monotonic clock).
-    private let generationCheckedAt = Atomic(Int64(-1_000_000))
+    let generationCheckedAt = Atomic(Int64(-1_000_000))
+    /// The last replacement other replicas announced that this one has applied (a Redis stream ID).
+    let lastReplacementSeen = Mutex<String?>(nil)
 
     public init(
         catalog: Catalog,
@@ -258,26 +260,6 @@ public final class RenderService: Sendable {
         return result
     }
 
-    /// Adopts the generation other replicas may have moved (clear-cache), at most once a second.
-    private func refreshGenerationIfDue() async {
-        guard let redis else { return }
-        let milliseconds = Self.monotonicMilliseconds()
-        let last = generationCheckedAt.load(ordering: .relaxed)
-        guard milliseconds - last >= 1000,
-            generationCheckedAt.compareExchange(expected: last, desired: milliseconds, ordering: .relaxed).exchanged
-        else { return }
-        if case .string(let bytes)? = try? await redis.command("GET", Self.generationKey), let value = Int(String(decoding: bytes, as: UTF8.self)) {
-            adoptGeneration(value)
-        }
-    }
-
-    static let generationKey = "dicomserve:generation"
-
-    private func adoptGeneration(_ value: Int) {
-        let previous = generation.exchange(value, ordering: .relaxed)
-        if previous != value { renderedCache.removeAll { $0.generation != value } }
-    }
-
     static func monotonicMilliseconds() -> Int64 {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
@@ -372,12 +354,12 @@ public final class RenderService: Sendable {
         return result
     }
 
-    /// Forgets every cached render and decoded frame of an instance (it was replaced), here and in Redis.
-    /// Other replicas' in-process entries age out by TTL; `clear-cache` retires them at once.
+    /// Forgets every cached render and decoded frame of an instance (it was replaced): here, in Redis,
+    /// and (through the announcement replicas read each second) in every other replica.
     public func invalidate(sopInstanceUID uid: String) async {
-        renderedCache.removeAll { $0.sopInstanceUID == uid }
-        decodedFrames.removeAll { $0.sopInstanceUID == uid }
+        forgetLocally(uid)
         guard let redis else { return }
+        await announceReplacement(uid, through: redis)
         // SCAN, not KEYS: replacement is rare, and SCAN never blocks Redis for the whole keyspace.
         var cursor = "0"
         repeat {
@@ -388,6 +370,11 @@ public final class RenderService: Sendable {
             if !names.isEmpty { _ = try? await redis.command([Array("DEL".utf8)] + names) }
             cursor = String(decoding: next, as: UTF8.self)
         } while cursor != "0"
+    }
+
+    func forgetLocally(_ uid: String) {
+        renderedCache.removeAll { $0.sopInstanceUID == uid }
+        decodedFrames.removeAll { $0.sopInstanceUID == uid }
     }
 
     /// Resolves a preset name to its VOI, or `.invalidParameter` naming the known ones.

@@ -245,4 +245,46 @@ struct RateLimitTests {
             }
         }
     }
+
+    @Test func otherReplicasForgetAReplacedInstanceWithinASecond() async throws {
+        let redis = try RedisServer()
+        let configuration = try RedisCacheTests.configuration(redis, l1: true)
+        try await JSONAPITests.withService(files: ["pydicom/CT_small.dcm"], configuration: configuration) { routerA, serviceA in
+            let serviceB = RenderService(
+                catalog: serviceA.catalog,
+                store: serviceA.store,
+                presets: serviceA.presets,
+                pool: RenderPool(threads: 1),
+                cache: configuration.cache
+            )
+            let routerB = buildRouter(service: serviceB, configuration: configuration)
+            let row = try #require(try serviceA.catalog.instances(inSeries: nil).first)
+            let path = "/api/v1/dicom/images/\(row.sopInstanceUID)/rendered?window=400&level=40"
+            try await Application(router: routerB).test(.router) { http in
+                try await http.execute(uri: path, method: .get) { #expect($0.headers[.xCache] == "miss") }
+                try await http.execute(uri: path, method: .get) { #expect($0.headers[.xCache] == "l1") }
+            }
+            let file = try DicomFile(path: row.filePath)
+            var pixels = try file.decodeFrame(1).bytes
+            pixels[0] ^= 0xFF
+            let replacement = try Part10Writer.write(try file.dataSet(bulkThreshold: .max), pixelData: pixels, bitsAllocated: 16)
+            try await Application(router: routerA).test(.router) { http in
+                try await http.execute(
+                    uri: "/api/v1/dicom/instances",
+                    method: .post,
+                    headers: [.contentType: "application/dicom"],
+                    body: ByteBuffer(bytes: replacement)
+                ) {
+                    #expect($0.status == .ok)
+                }
+            }
+            try await Task.sleep(for: .milliseconds(1100))
+            try await Application(router: routerB).test(.router) { http in
+                try await http.execute(uri: path, method: .get) { response in
+                    #expect(response.headers[.xCache] == "miss", "B dropped its copy of the replaced instance's render")
+                }
+            }
+            try await serviceB.shutdown()
+        }
+    }
 }
