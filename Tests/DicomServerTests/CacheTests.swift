@@ -13,6 +13,30 @@ import Testing
 /// The in-process render cache as clients see it: X-Cache, cached, ETag/304, clear-cache, single-flight,
 /// decoded frames kept for re-windowing, invalidation on replacement.
 struct CacheTests {
+    /// The same instance (same UIDs) with other pixels, every stored value plus `offset`, as Part 10 bytes.
+    static func replacement(of row: InstanceRow, offset: Int16 = 100) throws -> [UInt8] {
+        let file = try DicomFile(path: row.filePath)
+        let frame = try file.decodeFrame(1)
+        let shifted = stride(from: 0, to: frame.bytes.count, by: 2).flatMap { index -> [UInt8] in
+            let value = Int16(bitPattern: UInt16(frame.bytes[index]) | UInt16(frame.bytes[index + 1]) << 8) &+ offset
+            return [UInt8(truncatingIfNeeded: value), UInt8(truncatingIfNeeded: value >> 8)]
+        }
+        return try Part10Writer.write(try file.dataSet(bulkThreshold: .max), pixelData: shifted, bitsAllocated: 16)
+    }
+
+    /// `POST /api/v1/dicom/instances` of one Part 10 file; the JSON outcome of that file.
+    static func upload(_ bytes: [UInt8], with client: any TestClientProtocol) async throws -> String? {
+        try await client.execute(
+            uri: "/api/v1/dicom/instances",
+            method: .post,
+            headers: [.contentType: "application/dicom"],
+            body: ByteBuffer(bytes: bytes)
+        ) { response in
+            let instances = try JSONAPITests.json(response.body)["instances"] as? [[String: Any]]
+            return instances?.first?["outcome"] as? String
+        }
+    }
+
     static func ctPath(_ service: RenderService) throws -> (InstanceRow, String) {
         let row = try #require(try service.catalog.instances(inSeries: nil).first { $0.rows == 512 })
         return (row, "/api/v1/dicom/images/\(row.sopInstanceUID)/rendered?preset=lung")
@@ -97,27 +121,12 @@ struct CacheTests {
         try await JSONAPITests.withService(files: ["pydicom/CT_small.dcm"]) { router, service in
             let row = try #require(try service.catalog.instances(inSeries: nil).first)
             let path = "/api/v1/dicom/images/\(row.sopInstanceUID)/rendered?window=400&level=40"
-            // The same instance with other pixels: every stored value shifted by one.
-            let file = try DicomFile(path: row.filePath)
-            let frame = try file.decodeFrame(1)
-            let shifted = stride(from: 0, to: frame.bytes.count, by: 2).flatMap { index -> [UInt8] in
-                let value = Int16(bitPattern: UInt16(frame.bytes[index]) | UInt16(frame.bytes[index + 1]) << 8) &+ 100
-                return [UInt8(truncatingIfNeeded: value), UInt8(truncatingIfNeeded: value >> 8)]
-            }
-            let replacement = try Part10Writer.write(try file.dataSet(bulkThreshold: .max), pixelData: shifted, bitsAllocated: 16)
+            let replacement = try Self.replacement(of: row)
             try await Application(router: router).test(.router) { client in
                 var before: [UInt8] = []
                 try await client.execute(uri: path, method: .get) { before = Array($0.body.readableBytesView) }
                 try await client.execute(uri: path, method: .get) { #expect($0.headers[.xCache] == "l1") }
-                try await client.execute(
-                    uri: "/api/v1/dicom/instances",
-                    method: .post,
-                    headers: [.contentType: "application/dicom"],
-                    body: ByteBuffer(bytes: replacement)
-                ) { response in
-                    let instances = try JSONAPITests.json(response.body)["instances"] as? [[String: Any]]
-                    #expect(instances?.first?["outcome"] as? String == "replaced")
-                }
+                #expect(try await Self.upload(replacement, with: client) == "replaced")
                 try await client.execute(uri: path, method: .get) { response in
                     #expect(response.headers[.xCache] == "miss")
                     #expect(Array(response.body.readableBytesView) != before, "rendered from the new pixels")
@@ -155,14 +164,7 @@ struct SeriesMetadataCacheTests {
                 dataSet.insert(DicomElement(tag: DicomTag(0x0008, 0x0018), vr: "UI", value: .text(["1.2.826.0.1.3680043.10.1526.99"])))
                 let frame = try DicomFile(path: row.filePath).decodeFrame(1)
                 let second = try Part10Writer.write(dataSet, pixelData: frame.bytes, bitsAllocated: 16)
-                try await client.execute(
-                    uri: "/api/v1/dicom/instances",
-                    method: .post,
-                    headers: [.contentType: "application/dicom"],
-                    body: ByteBuffer(bytes: second)
-                ) {
-                    #expect($0.status == .ok)
-                }
+                #expect(try await CacheTests.upload(second, with: client) == "stored")
                 try await client.execute(uri: path, method: .get) { response in
                     #expect(response.headers[.xCache] == "miss")
                     let items = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [Any]

@@ -22,6 +22,18 @@ import Testing
         return configuration
     }
 
+    /// Another replica: its own caches, Redis client and router over the same catalog and store.
+    static func replica(of service: RenderService, _ configuration: ServerConfiguration) -> (RenderService, Router<DicomRequestContext>) {
+        let replica = RenderService(
+            catalog: service.catalog,
+            store: service.store,
+            presets: service.presets,
+            pool: RenderPool(threads: 1),
+            cache: configuration.cache
+        )
+        return (replica, buildRouter(service: replica, configuration: configuration))
+    }
+
     /// Waits until the fire-and-forget SET of a render has landed.
     static func waitForKey(_ client: RedisClient, _ key: String) async throws {
         for _ in 0..<200 {
@@ -184,15 +196,7 @@ struct RateLimitTests {
         let redis = try RedisServer()
         let configuration = try RedisCacheTests.configuration(redis)
         try await JSONAPITests.withService(files: ["pydicom/CT_small.dcm"], configuration: configuration) { routerA, serviceA in
-            // Replica B: its own process state (caches, Redis client) over the same catalog and store.
-            let serviceB = RenderService(
-                catalog: serviceA.catalog,
-                store: serviceA.store,
-                presets: serviceA.presets,
-                pool: RenderPool(threads: 1),
-                cache: configuration.cache
-            )
-            let routerB = buildRouter(service: serviceB, configuration: configuration)
+            let (serviceB, routerB) = RedisCacheTests.replica(of: serviceA, configuration)
             let row = try #require(try serviceA.catalog.instances(inSeries: nil).first)
             let path = "/dicomweb/studies/\(row.studyInstanceUID)/series/\(row.seriesInstanceUID)/metadata"
             let built = try await Application(router: routerA).test(.router) { http in
@@ -229,18 +233,7 @@ struct RateLimitTests {
             try await Application(router: router).test(.router) { http in
                 try await http.execute(uri: "/api/v1/dicom/images/\(row.sopInstanceUID)/rendered?window=400&level=40", method: .get) { _ in }
                 try await RedisCacheTests.waitForKey(client, key)
-                let file = try DicomFile(path: row.filePath)
-                var pixels = try file.decodeFrame(1).bytes
-                pixels[0] ^= 0xFF
-                let replacement = try Part10Writer.write(try file.dataSet(bulkThreshold: .max), pixelData: pixels, bitsAllocated: 16)
-                try await http.execute(
-                    uri: "/api/v1/dicom/instances",
-                    method: .post,
-                    headers: [.contentType: "application/dicom"],
-                    body: ByteBuffer(bytes: replacement)
-                ) {
-                    #expect($0.status == .ok)
-                }
+                #expect(try await CacheTests.upload(try CacheTests.replacement(of: row), with: http) == "replaced")
                 #expect(try await client.command("EXISTS", key) == .integer(0), "the replaced instance's render is gone from Redis")
             }
         }
@@ -250,34 +243,16 @@ struct RateLimitTests {
         let redis = try RedisServer()
         let configuration = try RedisCacheTests.configuration(redis, l1: true)
         try await JSONAPITests.withService(files: ["pydicom/CT_small.dcm"], configuration: configuration) { routerA, serviceA in
-            let serviceB = RenderService(
-                catalog: serviceA.catalog,
-                store: serviceA.store,
-                presets: serviceA.presets,
-                pool: RenderPool(threads: 1),
-                cache: configuration.cache
-            )
-            let routerB = buildRouter(service: serviceB, configuration: configuration)
+            let (serviceB, routerB) = RedisCacheTests.replica(of: serviceA, configuration)
             let row = try #require(try serviceA.catalog.instances(inSeries: nil).first)
             let path = "/api/v1/dicom/images/\(row.sopInstanceUID)/rendered?window=400&level=40"
             try await Application(router: routerB).test(.router) { http in
                 try await http.execute(uri: path, method: .get) { #expect($0.headers[.xCache] == "miss") }
                 try await http.execute(uri: path, method: .get) { #expect($0.headers[.xCache] == "l1") }
             }
-            let file = try DicomFile(path: row.filePath)
-            var pixels = try file.decodeFrame(1).bytes
-            pixels[0] ^= 0xFF
-            let replacement = try Part10Writer.write(try file.dataSet(bulkThreshold: .max), pixelData: pixels, bitsAllocated: 16)
-            try await Application(router: routerA).test(.router) { http in
-                try await http.execute(
-                    uri: "/api/v1/dicom/instances",
-                    method: .post,
-                    headers: [.contentType: "application/dicom"],
-                    body: ByteBuffer(bytes: replacement)
-                ) {
-                    #expect($0.status == .ok)
-                }
-            }
+            let replacement = try CacheTests.replacement(of: row)
+            let outcome = try await Application(router: routerA).test(.router) { http in try await CacheTests.upload(replacement, with: http) }
+            #expect(outcome == "replaced")
             try await Task.sleep(for: .milliseconds(1100))
             try await Application(router: routerB).test(.router) { http in
                 try await http.execute(uri: path, method: .get) { response in
