@@ -88,7 +88,7 @@ public final class RateLimiter: Sendable {
         return checkLocally(key, policy: policy)
     }
 
-    func checkLocally(_ key: String, policy: RateLimitPolicy, now: Int64 = RateLimiter.monotonicMilliseconds()) -> RateLimitDecision {
+    func checkLocally(_ key: String, policy: RateLimitPolicy, now: Int64 = MonotonicTime.milliseconds()) -> RateLimitDecision {
         let interval = policy.intervalMilliseconds
         let tolerance = Int64(policy.burst) * interval
         return local.withLock { arrivals in
@@ -124,12 +124,4 @@ public final class RateLimiter: Sendable {
             shared: shared
         )
     }
-
-    /// Milliseconds on a monotonic clock (from the first call).
-    static func monotonicMilliseconds() -> Int64 {
-        let elapsed = origin.duration(to: .now).components
-        return elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000
-    }
-
-    private static let origin = ContinuousClock.now
 }

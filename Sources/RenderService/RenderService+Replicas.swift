@@ -12,7 +12,7 @@ extension RenderService {
     /// Adopts the generation other replicas may have moved (clear-cache), at most once a second.
     func refreshGenerationIfDue() async {
         guard let redis else { return }
-        let milliseconds = Self.monotonicMilliseconds()
+        let milliseconds = MonotonicTime.milliseconds()
         let last = generationCheckedAt.load(ordering: .relaxed)
         guard milliseconds - last >= 1000,
             generationCheckedAt.compareExchange(expected: last, desired: milliseconds, ordering: .relaxed).exchanged

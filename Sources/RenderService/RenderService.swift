@@ -260,12 +260,6 @@ public final class RenderService: Sendable {
         return result
     }
 
-    static func monotonicMilliseconds() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
-    }
-
     /// Decodes (or takes the cached decoded frame), renders and encodes. Runs on a render thread.
     private func renderNow(_ uid: String, options: RenderOptions) throws -> RenderedImageResult {
         let row = try Self.instance(uid, in: catalog)
