@@ -46,21 +46,21 @@ struct JSONAPIRoutes<Context: RequestContext> {
         dicom.get("presets") { _, _ in PresetsJSON(presets: service.presets.presets.map(PresetJSON.init)) }
         dicom.get("studies") { request, _ in try await studies(request) }
         dicom.get("studies/:study") { _, context in
-            let uid = try context.parameters.require("study")
-            let query = try QIDOQuery(items: [("StudyInstanceUID", try Self.uid(uid))])
+            let uid = try context.uid("study")
+            let query = try QIDOQuery(items: [("StudyInstanceUID", uid)])
             guard let study = try await service.query({ try $0.studies(matching: query).rows.first }) else {
                 throw APIError(.notFound, "study not found", details: ["uid": uid])
             }
             return StudyJSON(study)
         }
         dicom.get("studies/:study/series") { _, context in
-            let uid = try Self.uid(try context.parameters.require("study"))
+            let uid = try context.uid("study")
             let series = try await service.query { try $0.series(inStudy: uid) }
             guard !series.isEmpty else { throw APIError(.notFound, "study not found", details: ["uid": uid]) }
             return SeriesListJSON(series: series.map(SeriesJSON.init))
         }
         dicom.get("series/:series/images") { _, context in
-            let uid = try Self.uid(try context.parameters.require("series"))
+            let uid = try context.uid("series")
             let images = try await service.query { try $0.instances(inSeries: uid) }
             guard !images.isEmpty else { throw APIError(.notFound, "series not found", details: ["uid": uid]) }
             return ImagesJSON(images: images.map(ImageJSON.init))
@@ -68,18 +68,10 @@ struct JSONAPIRoutes<Context: RequestContext> {
         dicom.get("images/:image") { request, context in try await renderedJSON(request, context, thumbnail: false) }
         dicom.get("images/:image/thumbnail") { request, context in try await renderedJSON(request, context, thumbnail: true) }
         dicom.get("images/:image/rendered") { request, context in
-            let uid = try Self.uid(try context.parameters.require("image"))
+            let uid = try context.uid("image")
             let (options, _) = try renderOptions(request, thumbnail: false)
             return Response(image: try await service.render(instance: uid, options: options), for: request)
         }
-    }
-
-    /// UIDs from the URL are validated before they reach the catalog (and never become paths).
-    static func uid(_ text: String) throws -> String {
-        guard ObjectStore.isValidUID(text) else {
-            throw APIError(.badRequest, "invalid UID", details: ["uid": String(text.prefix(80)), "reason": "digits and dots, at most 64 characters"])
-        }
-        return text
     }
 
     func studies(_ request: Request) async throws -> StudiesJSON {
@@ -222,7 +214,7 @@ struct JSONAPIRoutes<Context: RequestContext> {
     }
 
     func renderedJSON(_ request: Request, _ context: some RequestContext, thumbnail: Bool) async throws -> EditedResponse<RenderedImageJSON> {
-        let uid = try Self.uid(try context.parameters.require("image"))
+        let uid = try context.uid("image")
         let row = try await service.instance(uid)
         let (options, preset) = try renderOptions(request, thumbnail: thumbnail)
         let result = try await service.render(instance: uid, options: options)

@@ -17,7 +17,7 @@ struct QIDORoutes<Context: RequestContext> {
             return try respond(request, rows.map { QIDOResults.study($0, baseURL: Self.base(request)) })
         }
         web.get("studies/:study/series") { request, context in
-            let study = try JSONAPIRoutes<Context>.uid(try context.parameters.require("study"))
+            let study = try context.uid("study")
             let query = try Self.query(request)
             let rows = try await service.query { try $0.series(inStudy: study, matching: query) }
             return try respond(request, rows.map { QIDOResults.series($0, baseURL: Self.base(request)) })
@@ -28,14 +28,14 @@ struct QIDORoutes<Context: RequestContext> {
             return try respond(request, rows.map { QIDOResults.series($0, baseURL: Self.base(request)) })
         }
         web.get("studies/:study/series/:series/instances") { request, context in
-            let study = try JSONAPIRoutes<Context>.uid(try context.parameters.require("study"))
-            let series = try JSONAPIRoutes<Context>.uid(try context.parameters.require("series"))
+            let study = try context.uid("study")
+            let series = try context.uid("series")
             let query = try Self.query(request)
             let rows = try await service.query { try $0.instances(inSeries: series, matching: query) }.filter { $0.studyInstanceUID == study }
             return try respond(request, rows.map { QIDOResults.instance($0, baseURL: Self.base(request)) })
         }
         web.get("studies/:study/instances") { request, context in
-            let study = try JSONAPIRoutes<Context>.uid(try context.parameters.require("study"))
+            let study = try context.uid("study")
             let items = try Self.queryItems(request) + [("StudyInstanceUID", study)]
             let query = try Self.parse(items)
             let rows = try await service.query { try $0.instances(inSeries: nil, matching: query) }

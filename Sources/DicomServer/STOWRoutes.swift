@@ -13,7 +13,7 @@ struct STOWRoutes<Context: RequestContext> {
         let web = router.group("dicomweb")
         web.post("studies") { request, context in try await store(request, context, study: nil) }
         web.post("studies/:study") { request, context in
-            try await store(request, context, study: try JSONAPIRoutes<Context>.uid(try context.parameters.require("study")))
+            try await store(request, context, study: try context.uid("study"))
         }
     }
 

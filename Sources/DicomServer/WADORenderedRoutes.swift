@@ -26,17 +26,13 @@ struct WADORenderedRoutes<Context: RequestContext> {
         }
         // Study and series thumbnails show the middle image of the series (PS3.18 9.6.1.1).
         web.get("studies/:study/thumbnail") { request, context in
-            let row = try await service.representativeInstance(study: try Self.uid(context, "study"), series: nil)
+            let row = try await service.representativeInstance(study: try context.uid("study"), series: nil)
             return try await render(request, row: row, frame: nil, thumbnail: true)
         }
         web.get("studies/:study/series/:series/thumbnail") { request, context in
-            let row = try await service.representativeInstance(study: try Self.uid(context, "study"), series: try Self.uid(context, "series"))
+            let row = try await service.representativeInstance(study: try context.uid("study"), series: try context.uid("series"))
             return try await render(request, row: row, frame: nil, thumbnail: true)
         }
-    }
-
-    static func uid(_ context: Context, _ name: String) throws -> String {
-        try JSONAPIRoutes<Context>.uid(try context.parameters.require(name))
     }
 
     static func frame(_ context: Context) throws -> Int {
@@ -46,11 +42,7 @@ struct WADORenderedRoutes<Context: RequestContext> {
     }
 
     func render(_ request: Request, _ context: Context, frame: Int?, thumbnail: Bool) async throws -> Response {
-        let row = try await service.instance(
-            try Self.uid(context, "instance"),
-            study: try Self.uid(context, "study"),
-            series: try Self.uid(context, "series")
-        )
+        let row = try await context.instance(in: service)
         return try await render(request, row: row, frame: frame, thumbnail: thumbnail)
     }
 

@@ -18,28 +18,28 @@ struct WADORetrieveRoutes<Context: RequestContext> {
         let web = router.group("dicomweb")
         let instance = "studies/:study/series/:series/instances/:instance"
         web.get("studies/:study") { request, context in
-            try await retrieve(request, rows: try await service.instances(ofStudy: try Self.uid(context, "study")))
+            try await retrieve(request, rows: try await service.instances(ofStudy: try context.uid("study")))
         }
         web.get("studies/:study/series/:series") { request, context in
-            let rows = try await service.instances(ofSeries: try Self.uid(context, "series"), inStudy: try Self.uid(context, "study"))
+            let rows = try await service.instances(ofSeries: try context.uid("series"), inStudy: try context.uid("study"))
             return try await retrieve(request, rows: rows)
         }
-        web.get(RouterPath(instance)) { request, context in try await retrieve(request, rows: [try await Self.instance(service, context)]) }
+        web.get(RouterPath(instance)) { request, context in try await retrieve(request, rows: [try await context.instance(in: service)]) }
 
         web.get("studies/:study/metadata") { request, context in
-            try await metadata(request, rows: try await service.instances(ofStudy: try Self.uid(context, "study")))
+            try await metadata(request, rows: try await service.instances(ofStudy: try context.uid("study")))
         }
         web.get("studies/:study/series/:series/metadata") { request, context in
-            try await seriesMetadata(request, study: try Self.uid(context, "study"), series: try Self.uid(context, "series"))
+            try await seriesMetadata(request, study: try context.uid("study"), series: try context.uid("series"))
         }
-        web.get("\(instance)/metadata") { request, context in try await metadata(request, rows: [try await Self.instance(service, context)]) }
+        web.get("\(instance)/metadata") { request, context in try await metadata(request, rows: [try await context.instance(in: service)]) }
 
         web.get("\(instance)/frames/:frames") { request, context in
-            let row = try await Self.instance(service, context)
+            let row = try await context.instance(in: service)
             return try await frames(request, row: row, numbers: try frameNumbers(try context.parameters.require("frames")))
         }
         web.get("\(instance)/bulkdata/:tag") { request, context in
-            let row = try await Self.instance(service, context)
+            let row = try await context.instance(in: service)
             let text = try context.parameters.require("tag")
             guard let tag = DicomTag(hex: text) else {
                 throw APIError(.badRequest, "bulk data is named by its tag, GGGGEEEE in hexadecimal", details: ["tag": text])
@@ -262,14 +262,6 @@ struct WADORetrieveRoutes<Context: RequestContext> {
 
     func instancePath(_ row: InstanceRow) -> String {
         "studies/\(row.studyInstanceUID)/series/\(row.seriesInstanceUID)/instances/\(row.sopInstanceUID)"
-    }
-
-    static func uid(_ context: Context, _ name: String) throws -> String {
-        try JSONAPIRoutes<Context>.uid(try context.parameters.require(name))
-    }
-
-    static func instance(_ service: RenderService, _ context: Context) async throws -> InstanceRow {
-        try await service.instance(try uid(context, "instance"), study: try uid(context, "study"), series: try uid(context, "series"))
     }
 
     static func base(_ request: Request) -> String { QIDORoutes<Context>.base(request) }

@@ -1,5 +1,6 @@
 import CImageCodecs
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -150,7 +151,7 @@ import FoundationNetworking
         }
         let cr = ServeEndToEndTests.corpus.appendingPathComponent("pydicom-data/RG1_UNCR.dcm").path
         #expect(try CommandLineTests.dicomserve("import", cr, "--data-dir", dataDir).status == 0)
-        let (filePort, environmentPort) = (try ServerProcess.freePort(), try ServerProcess.freePort())
+        let (filePort, environmentPort) = (try FreePort.loopback(), try FreePort.loopback())
         try Data(#"{"port": \#(filePort), "thumbnailSize": 64, "maxFramesPerRequest": 7}"#.utf8).write(to: URL(fileURLWithPath: config))
 
         // The file alone: its port and thumbnail size.

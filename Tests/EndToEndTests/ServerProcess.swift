@@ -17,7 +17,7 @@ final class ServerProcess {
     /// caller has arranged for the server to listen there (through the environment or a config file)
     /// and no `--port` flag is passed.
     init(dataDir: String, arguments: [String] = [], environment: [String: String] = [:], port: Int? = nil) async throws {
-        self.port = try port ?? Self.freePort()
+        self.port = try port ?? FreePort.loopback()
         log = CommandLineTests.temporary(".log")
         process.executableURL = URL(fileURLWithPath: CommandLineTests.binary)
         let portFlag = port == nil ? ["--port", "\(self.port)"] : []
@@ -110,7 +110,5 @@ final class ServerProcess {
             body: body
         )
     }
-
-    static func freePort() throws -> Int { try FreePort.loopback() }
 
 }
