@@ -250,24 +250,6 @@ public final class Catalog: Sendable {
         }
     }
 
-    /// The stored DICOM JSON of a series' instances in slice order, in one query: what WADO-RS series
-    /// metadata serves. Instances without stored metadata come with `json` nil.
-    public func seriesMetadata(_ seriesInstanceUID: String) throws -> [InstanceMetadata] {
-        try database.read { db in
-            try InstanceMetadata.fetchAll(
-                db,
-                sql: """
-                    SELECT instance.sopInstanceUID, series.studyInstanceUID, instance.seriesInstanceUID, instance_metadata.json
-                    FROM instance JOIN series ON series.seriesInstanceUID = instance.seriesInstanceUID
-                    LEFT JOIN instance_metadata ON instance_metadata.sopInstanceUID = instance.sopInstanceUID
-                    WHERE instance.seriesInstanceUID = ?
-                    ORDER BY instance.instanceNumber IS NULL, instance.instanceNumber, instance.sliceLocation, instance.sopInstanceUID
-                    """,
-                arguments: [seriesInstanceUID]
-            )
-        }
-    }
-
     /// What changes when any instance of a series is added or replaced: the instance count and the latest
     /// storage time. Cached series-level answers are keyed by it.
     public func seriesVersion(_ seriesInstanceUID: String) throws -> (instances: Int, latest: Double) {

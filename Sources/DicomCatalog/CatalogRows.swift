@@ -106,18 +106,3 @@ public struct AuditRow: Sendable, Equatable, Codable, FetchableRecord, Persistab
         self.status = status
     }
 }
-
-/// An instance's identity and stored DICOM JSON (`bulkdata:` placeholders), for series metadata.
-public struct InstanceMetadata: Sendable, Equatable, FetchableRecord {
-    public var sopInstanceUID: String
-    public var studyInstanceUID: String
-    public var seriesInstanceUID: String
-    public var json: String?
-
-    public init(row: Row) throws {
-        sopInstanceUID = row["sopInstanceUID"]
-        studyInstanceUID = row["studyInstanceUID"]
-        seriesInstanceUID = row["seriesInstanceUID"]
-        json = row["json"]
-    }
-}

@@ -105,34 +105,17 @@ struct WADORetrieveRoutes<Context: RequestContext> {
     /// become this server's bulkdata URLs.
     func metadata(_ request: Request, rows: [InstanceRow]) async throws -> Response {
         let type = try QIDORoutes<Context>.negotiateJSON(request, what: "metadata")
-        let texts = try await service.metadataJSON(rows)
-        return metadataResponse(
-            request,
-            type: type,
-            zip(rows, texts).map { ($0.studyInstanceUID, $0.seriesInstanceUID, $0.sopInstanceUID, $1) }
-        )
+        let body = metadataBody(Self.base(request), rows, try await service.metadataJSON(rows))
+        return Response(status: .ok, headers: [.contentType: type.essence], body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
-    /// The JSON array of instances' stored metadata, bulk data placeholders resolved.
-    func metadataResponse(
-        _ request: Request,
-        type: DicomWeb.MediaType,
-        _ instances: [(study: String, series: String, sop: String, json: String)]
-    ) -> Response {
-        Response(
-            status: .ok,
-            headers: [.contentType: type.essence],
-            body: .init(byteBuffer: ByteBuffer(bytes: metadataBody(Self.base(request), instances)))
-        )
-    }
-
-    func metadataBody(_ base: String, _ instances: [(study: String, series: String, sop: String, json: String)]) -> [UInt8] {
+    /// The JSON array of the instances' stored metadata, bulk data placeholders resolved against `base`.
+    func metadataBody(_ base: String, _ rows: [InstanceRow], _ texts: [String]) -> [UInt8] {
         var body: [UInt8] = [UInt8(ascii: "[")]
-        body.reserveCapacity(instances.reduce(2) { $0 + $1.json.utf8.count + 256 })
-        for (index, instance) in instances.enumerated() {
+        body.reserveCapacity(texts.reduce(2) { $0 + $1.utf8.count + 256 })
+        for (index, (row, text)) in zip(rows, texts).enumerated() {
             if index > 0 { body.append(UInt8(ascii: ",")) }
-            let prefix = "\(base)/studies/\(instance.study)/series/\(instance.series)/instances/\(instance.sop)/bulkdata/"
-            Self.appendResolvingBulkData(instance.json, uriPrefix: prefix, to: &body)
+            Self.appendResolvingBulkData(text, uriPrefix: base + "/" + instancePath(row) + "/bulkdata/", to: &body)
         }
         body.append(UInt8(ascii: "]"))
         return body
@@ -149,16 +132,9 @@ struct WADORetrieveRoutes<Context: RequestContext> {
         let key = "dicomserve:\(service.cacheGeneration):metadata:\(study):\(series):\(version.instances):\(version.latest):\(base):\(type.essence)"
         let entityTag = RenderKey(generation: 0, kind: "document", sopInstanceUID: series, frame: 0, parameters: key).entityTag
         let (document, outcome) = try await service.document(key: key) { [self] in
-            let stored = try await service.query { try $0.seriesMetadata(series) }
-            guard let first = stored.first, first.studyInstanceUID == study else { throw RenderServiceError.notFound(kind: "series", uid: series) }
-            let plain: [UInt8]
-            if stored.allSatisfy({ $0.json != nil }) {
-                plain = metadataBody(base, stored.map { ($0.studyInstanceUID, $0.seriesInstanceUID, $0.sopInstanceUID, $0.json ?? "{}") })
-            } else {
-                let rows = try await service.instances(ofSeries: series, inStudy: study)
-                let texts = try await service.metadataJSON(rows)
-                plain = metadataBody(base, zip(rows, texts).map { ($0.studyInstanceUID, $0.seriesInstanceUID, $0.sopInstanceUID, $1) })
-            }
+            // Built once per version of the series, so the instance rows and stored JSON are read plainly.
+            let rows = try await service.instances(ofSeries: series, inStudy: study)
+            let plain = metadataBody(base, rows, try await service.metadataJSON(rows))
             var buffer = ByteBuffer(bytes: plain)
             let gzip = try buffer.compress(with: .gzip())
             return CachedDocument(plain: plain, gzip: Array(gzip.readableBytesView), contentType: type.essence)
