@@ -395,43 +395,6 @@ public struct DecodedFrame: Sendable {
     public var dataSet: DicomDataSet
 }
 
-extension RenderedImageResult {
-    /// The form kept in Redis: a small fixed header (format, size, frame, window) then the image bytes.
-    var cacheBlob: [UInt8] {
-        var blob = Array("DSR1".utf8)
-        blob.append(format == .png ? 0 : 1)
-        for value in [UInt32(width), UInt32(height), UInt32(frame)] { withUnsafeBytes(of: value.littleEndian) { blob += $0 } }
-        if let window {
-            blob.append(UInt8(VOIFunction.allCases.firstIndex(of: window.function) ?? 0) + 1)
-            for value in [window.center, window.width] { withUnsafeBytes(of: value.bitPattern.littleEndian) { blob += $0 } }
-        } else {
-            blob.append(0)
-        }
-        return blob + bytes
-    }
-
-    init?(cacheBlob blob: [UInt8]) {
-        guard blob.count >= 18, blob.starts(with: Array("DSR1".utf8)), blob[4] <= 1 else { return nil }
-        func uint32(_ at: Int) -> Int { Int(blob[at..<at + 4].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }) }
-        func double(_ at: Int) -> Double { Double(bitPattern: blob[at..<at + 8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }) }
-        var offset = 18
-        var window: Window?
-        if blob[17] != 0 {
-            guard blob.count >= 34, Int(blob[17]) - 1 < VOIFunction.allCases.count else { return nil }
-            window = Window(center: double(18), width: double(26), function: VOIFunction.allCases[Int(blob[17]) - 1])
-            offset = 34
-        }
-        self.init(
-            bytes: Array(blob[offset...]),
-            format: blob[4] == 0 ? .png : .jpeg,
-            width: uint32(5),
-            height: uint32(9),
-            window: window,
-            frame: uint32(13)
-        )
-    }
-}
-
 /// A built response body kept with its gzip form (what most clients accept).
 public struct CachedDocument: Sendable {
     public var plain: [UInt8]
@@ -445,21 +408,4 @@ public struct CachedDocument: Sendable {
     }
 
     var cost: Int { plain.count + gzip.count + 64 }
-
-    /// The form kept in Redis: `DSD1`, the lengths of the content type and plain body, then the three.
-    var cacheBlob: [UInt8] {
-        var blob = Array("DSD1".utf8)
-        for value in [UInt32(contentType.utf8.count), UInt32(plain.count)] { withUnsafeBytes(of: value.littleEndian) { blob += $0 } }
-        return blob + Array(contentType.utf8) + plain + gzip
-    }
-
-    init?(cacheBlob blob: [UInt8]) {
-        guard blob.count >= 12, blob.starts(with: Array("DSD1".utf8)) else { return nil }
-        func uint32(_ at: Int) -> Int { Int(blob[at..<at + 4].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }) }
-        let (typeLength, plainLength) = (uint32(4), uint32(8))
-        guard blob.count >= 12 + typeLength + plainLength else { return nil }
-        contentType = String(decoding: blob[12..<12 + typeLength], as: UTF8.self)
-        plain = Array(blob[(12 + typeLength)..<(12 + typeLength + plainLength)])
-        gzip = Array(blob[(12 + typeLength + plainLength)...])
-    }
 }
