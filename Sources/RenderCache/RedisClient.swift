@@ -26,7 +26,6 @@ public final class RedisClient: Sendable {
 
     struct State {
         var idle: [RedisConnection] = []
-        var open = 0
         var status = Status.up
         var retryAt: ContinuousClock.Instant?
         var backoff = Duration.milliseconds(100)
@@ -86,7 +85,6 @@ public final class RedisClient: Sendable {
                 if case .server = error, !connection.isBroken {
                     state.idle.append(connection)  // an error reply leaves the connection usable
                 } else {
-                    state.open -= 1
                     markDown(&state, reason: error.description)
                 }
             }
@@ -98,16 +96,14 @@ public final class RedisClient: Sendable {
         let decision: Result<RedisConnection?, RedisError> = state.withLock { state in
             if let connection = state.idle.popLast() { return .success(connection) }
             if let retryAt = state.retryAt, ContinuousClock.now < retryAt, case .down(let reason) = state.status {
+                state.statistics.errors += 1
                 return .failure(.unavailable(reason))
             }
-            state.open += 1
             return .success(nil)
         }
         switch decision {
         case .success(let connection?): return connection
-        case .failure(let error):
-            state.withLock { $0.statistics.errors += 1 }
-            throw error
+        case .failure(let error): throw error
         case .success(nil):
             do {
                 let connection = try RedisConnection(endpoint, connectTimeout: connectTimeout, commandTimeout: commandTimeout)
@@ -120,7 +116,6 @@ public final class RedisClient: Sendable {
                 return connection
             } catch {
                 state.withLock { state in
-                    state.open -= 1
                     state.statistics.errors += 1
                     markDown(&state, reason: error.description)
                 }
@@ -131,7 +126,6 @@ public final class RedisClient: Sendable {
 
     private func markDown(_ state: inout State, reason: String) {
         // Idle connections were opened before the failure; they are probably dead too.
-        state.open -= state.idle.count
         state.idle.removeAll()
         state.status = .down(reason: reason)
         state.retryAt = ContinuousClock.now + state.backoff
