@@ -290,12 +290,30 @@ public final class Catalog: Sendable {
         }
     }
 
-    public func logAccess(_ row: AuditRow) throws {
-        try database.write { db in try row.insert(db) }
+    /// Appends audit rows in one transaction (the server batches them: one commit per batch, not per request).
+    public func logAccess(_ rows: [AuditRow]) throws {
+        guard !rows.isEmpty else { return }
+        try database.write { db in
+            for row in rows { try row.insert(db) }
+        }
     }
 
-    public func audit(limit: Int = 100, offset: Int = 0) throws -> [AuditRow] {
-        try database.read { db in try AuditRow.order(Column("id").desc).limit(limit, offset: offset).fetchAll(db) }
+    /// The newest matching audit rows first.
+    public func audit(_ filter: AuditFilter = AuditFilter()) throws -> [AuditRow] {
+        try database.read { db in
+            var request = AuditRow.all()
+            if let principal = filter.principal { request = request.filter(Column("principal") == principal) }
+            if let address = filter.clientAddress { request = request.filter(Column("clientAddress") == address) }
+            if let uid = filter.uid {
+                request = request.filter(
+                    Column("studyInstanceUID") == uid || Column("seriesInstanceUID") == uid || Column("sopInstanceUID") == uid
+                )
+            }
+            if let status = filter.status { request = request.filter(Column("status") == status) }
+            if let since = filter.since { request = request.filter(Column("time") >= since) }
+            if let until = filter.until { request = request.filter(Column("time") < until) }
+            return try request.order(Column("id").desc).limit(filter.limit, offset: filter.offset).fetchAll(db)
+        }
     }
 
     static func lowerFirst(_ keyword: String) -> String {

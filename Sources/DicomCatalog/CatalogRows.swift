@@ -78,9 +78,14 @@ public struct AuditRow: Sendable, Equatable, Codable, FetchableRecord, Persistab
     public static let databaseTableName = "audit"
     public var id: Int64?
     public var time: Date
+    /// Who asked: `key:<name>` or `token:<subject>`, nil when authentication is off or failed.
     public var principal: String?
     public var clientAddress: String?
+    public var method: String
+    /// The route template (`/dicomweb/studies/:study`), or the path when no route matched.
     public var route: String
+    /// The query string of searches, capped in length.
+    public var query: String?
     public var studyInstanceUID: String?
     public var seriesInstanceUID: String?
     public var sopInstanceUID: String?
@@ -90,7 +95,9 @@ public struct AuditRow: Sendable, Equatable, Codable, FetchableRecord, Persistab
         time: Date = Date(),
         principal: String?,
         clientAddress: String?,
+        method: String = "GET",
         route: String,
+        query: String? = nil,
         studyInstanceUID: String? = nil,
         seriesInstanceUID: String? = nil,
         sopInstanceUID: String? = nil,
@@ -99,10 +106,45 @@ public struct AuditRow: Sendable, Equatable, Codable, FetchableRecord, Persistab
         self.time = time
         self.principal = principal
         self.clientAddress = clientAddress
+        self.method = method
         self.route = route
+        self.query = query
         self.studyInstanceUID = studyInstanceUID
         self.seriesInstanceUID = seriesInstanceUID
         self.sopInstanceUID = sopInstanceUID
         self.status = status
+    }
+}
+
+/// Which audit rows to list; every set field must match.
+public struct AuditFilter: Sendable, Equatable {
+    public var principal: String?
+    public var clientAddress: String?
+    /// Matches the study, series or instance UID column.
+    public var uid: String?
+    public var status: Int?
+    public var since: Date?
+    public var until: Date?
+    public var limit: Int
+    public var offset: Int
+
+    public init(
+        principal: String? = nil,
+        clientAddress: String? = nil,
+        uid: String? = nil,
+        status: Int? = nil,
+        since: Date? = nil,
+        until: Date? = nil,
+        limit: Int = 100,
+        offset: Int = 0
+    ) {
+        self.principal = principal
+        self.clientAddress = clientAddress
+        self.uid = uid
+        self.status = status
+        self.since = since
+        self.until = until
+        self.limit = limit
+        self.offset = offset
     }
 }

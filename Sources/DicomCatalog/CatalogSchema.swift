@@ -90,6 +90,15 @@ enum CatalogSchema {
                 t.column("json", .text).notNull()
             }
         }
+        migrator.registerMigration("v3: audit method, query and the indexes its filters use") { db in
+            try db.alter(table: "audit") { t in
+                t.add(column: "method", .text).notNull().defaults(to: "GET")
+                // The query string of searches (what was looked for is itself patient data access).
+                t.add(column: "query", .text)
+            }
+            try db.create(index: "audit_on_principal", on: "audit", columns: ["principal", "time"])
+            try db.create(index: "audit_on_study", on: "audit", columns: ["studyInstanceUID", "time"])
+        }
         return migrator
     }
 }

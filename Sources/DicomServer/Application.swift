@@ -3,10 +3,13 @@ import DicomCodec
 import DicomImaging
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
 import Prometheus
 import RenderCache
 import RenderService
+import ServiceLifecycle
 
 /// What the server needs to run. `dicomserve serve` fills it from flags, environment, config file and
 /// these defaults.
@@ -29,6 +32,15 @@ public struct ServerConfiguration: Sendable {
     public var cache: CacheConfiguration
     /// Per-client request budgets; nil turns rate limiting off.
     public var rateLimits: RateLimits?
+    /// Peers whose `X-Forwarded-For` is believed (nginx in front); anyone else's is ignored.
+    public var trustedProxies: Set<String>
+    /// API keys and token keys; nil turns authentication off (allowed on loopback, or when told).
+    public var authenticator: Authenticator?
+    /// A connection with nothing read or written for this long is closed (slow or stalled clients).
+    public var idleTimeout: Duration
+    /// Request header limits, bytes: one field, and all of them.
+    public var maximumHeaderFieldSize: Int
+    public var maximumHeaderListSize: Int
 
     public init(
         host: String = "127.0.0.1",
@@ -42,7 +54,12 @@ public struct ServerConfiguration: Sendable {
         thumbnailSize: Int = 256,
         corsOrigins: [String]? = nil,
         cache: CacheConfiguration = CacheConfiguration(),
-        rateLimits: RateLimits? = .default
+        rateLimits: RateLimits? = .default,
+        trustedProxies: Set<String> = [],
+        authenticator: Authenticator? = nil,
+        idleTimeout: Duration = .seconds(60),
+        maximumHeaderFieldSize: Int = 16 << 10,
+        maximumHeaderListSize: Int = 64 << 10
     ) {
         self.host = host
         self.port = port
@@ -56,6 +73,11 @@ public struct ServerConfiguration: Sendable {
         self.corsOrigins = corsOrigins
         self.cache = cache
         self.rateLimits = rateLimits
+        self.trustedProxies = trustedProxies
+        self.authenticator = authenticator
+        self.idleTimeout = idleTimeout
+        self.maximumHeaderFieldSize = maximumHeaderFieldSize
+        self.maximumHeaderListSize = maximumHeaderListSize
     }
 
     /// Whether the listening address is loopback only.
@@ -73,18 +95,25 @@ public func buildRouter(
     service: RenderService,
     configuration: ServerConfiguration,
     statistics: RequestStatistics = RequestStatistics(),
-    metricsRegistry: PrometheusCollectorRegistry? = nil
+    metricsRegistry: PrometheusCollectorRegistry? = nil,
+    auditLog: AuditLog? = nil
 ) -> Router<DicomRequestContext> {
+    let auditLog = auditLog ?? AuditLog(service: service)
     let router = Router(context: DicomRequestContext.self)
     // Outermost first. Middleware must be added before routes: Hummingbird binds it when a route is added.
     router.add(middleware: MetricsMiddleware())  // request durations by method, route and status; active requests
     router.add(middleware: RequestStatisticsMiddleware(statistics: statistics))
     router.add(middleware: CORSMiddleware(policy: configuration.corsPolicy))
+    router.add(middleware: ClientAddressMiddleware(trustedProxies: configuration.trustedProxies))
     router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: AuthenticationMiddleware(authenticator: configuration.authenticator))
+    router.add(middleware: AuditMiddleware(log: auditLog))  // sees the final status of refused requests too
     router.add(middleware: ErrorMiddleware())
+    router.add(middleware: AuthorizationMiddleware())
     if let limits = configuration.rateLimits {
         router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(redis: service.redis), limits: limits))
     }
+    AuditRoutes(service: service, log: auditLog).register(on: router)
     JSONAPIRoutes<DicomRequestContext>(
         service: service,
         version: configuration.version,
@@ -120,16 +149,31 @@ public func buildService(_ configuration: ServerConfiguration) throws -> RenderS
     )
 }
 
-/// Assembles the application over a service (DESIGN.md: one `buildApplication`).
+/// Assembles the application over a service (DESIGN.md: one `buildApplication`). `onServerRunning` is
+/// called once the port accepts connections (systemd readiness).
 public func buildApplication(
     _ configuration: ServerConfiguration,
     service: RenderService,
     metricsRegistry: PrometheusCollectorRegistry? = nil,
+    services: [any Service] = [],
+    onServerRunning: @escaping @Sendable () async -> Void = {},
     logger: Logger = Logger(label: "dicomserve")
 ) -> some ApplicationProtocol {
-    Application(
-        router: buildRouter(service: service, configuration: configuration, metricsRegistry: metricsRegistry),
+    let auditLog = AuditLog(service: service)
+    let http = HTTP1Channel.Configuration(
+        idleTimeout: TimeAmount.nanoseconds(Int64(configuration.idleTimeout.components.seconds) * 1_000_000_000),
+        httpDecoderConfiguration: .init(
+            maxHeaderFieldSize: configuration.maximumHeaderFieldSize,
+            maxHeaderListSize: configuration.maximumHeaderListSize,
+            maxHeaderFieldCount: 200
+        )
+    )
+    return Application(
+        router: buildRouter(service: service, configuration: configuration, metricsRegistry: metricsRegistry, auditLog: auditLog),
+        server: .http1(configuration: http),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "dicomserve"),
+        services: [auditLog] + services,
+        onServerRunning: { _ in await onServerRunning() },
         logger: logger
     )
 }

@@ -7,13 +7,10 @@ import RenderCache
 public struct RateLimits: Sendable, Equatable {
     public var standard: RateLimitPolicy
     public var ingest: RateLimitPolicy
-    /// Peers whose `X-Forwarded-For` is believed (nginx in front); anyone else's is ignored.
-    public var trustedProxies: Set<String>
 
-    public init(standard: RateLimitPolicy, ingest: RateLimitPolicy, trustedProxies: Set<String> = []) {
+    public init(standard: RateLimitPolicy, ingest: RateLimitPolicy) {
         self.standard = standard
         self.ingest = ingest
-        self.trustedProxies = trustedProxies
     }
 
     /// 1000 requests per minute, all at once if need be; uploads 100 per minute.
@@ -25,8 +22,11 @@ public struct RateLimits: Sendable, Equatable {
 
 /// Per-client rate limiting (DESIGN.md): 429 with the JSON error body and `Retry-After` past the budget,
 /// and `RateLimit-Policy` / `RateLimit` headers (IETF draft-ietf-httpapi-ratelimit-headers) on every
-/// limited answer. Health and metrics are exempt, so probes and scrapers never eat a client's budget.
-struct RateLimitMiddleware<Context: RemoteAddressRequestContext>: RouterMiddleware {
+/// limited answer. A client is its principal when authenticated (one budget per key or token subject,
+/// wherever it calls from), else its address. Health and metrics are exempt, so probes and scrapers
+/// never eat a client's budget.
+struct RateLimitMiddleware: RouterMiddleware {
+    typealias Context = DicomRequestContext
     let limiter: RateLimiter
     let limits: RateLimits
 
@@ -55,12 +55,7 @@ struct RateLimitMiddleware<Context: RemoteAddressRequestContext>: RouterMiddlewa
         return response
     }
 
-    /// Who is asking: the peer address, or, when the peer is a trusted proxy, the nearest address in
-    /// `X-Forwarded-For` that is not one (right to left: the left part is whatever the client claims).
     func client(_ request: Request, _ context: Context) -> String {
-        let peer = context.remoteAddress?.ipAddress ?? "unknown"
-        guard limits.trustedProxies.contains(peer), let forwarded = request.headers[HTTPField.Name("X-Forwarded-For")!] else { return peer }
-        let hops = forwarded.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        return hops.last { !limits.trustedProxies.contains($0) } ?? hops.first ?? peer
+        context.authentication.principal?.identifier ?? context.clientAddress
     }
 }

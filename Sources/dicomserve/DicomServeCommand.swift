@@ -7,7 +7,9 @@ struct DicomServeCommand: AsyncParsableCommand {
         commandName: "dicomserve",
         abstract: "A fast DICOM image server and renderer.",
         version: version,
-        subcommands: [RenderCommand.self, InfoCommand.self, ImportCommand.self, ServeCommand.self, DemoDataCommand.self]
+        subcommands: [
+            RenderCommand.self, InfoCommand.self, ImportCommand.self, ServeCommand.self, DemoDataCommand.self, APIKeyCommand.self,
+        ]
     )
 
     static let version = "0.2.0"

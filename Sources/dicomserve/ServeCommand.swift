@@ -57,6 +57,23 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Uploads per client, N/SECONDS (DICOMSERVE_RATE_LIMIT_INGEST; default 100/60).") var rateLimitIngest: String?
     @Option(help: "Proxies whose X-Forwarded-For is trusted, comma-separated (DICOMSERVE_TRUSTED_PROXIES; default none).")
     var trustedProxies: String?
+    @Option(help: "Close connections idle this many seconds (DICOMSERVE_IDLE_TIMEOUT; default 60).") var idleTimeout: Int?
+    @Option(
+        help: """
+            API keys file: lines of `name scopes sha256-hex`, scopes read,write,admin (DICOMSERVE_API_KEYS_FILE; \
+            see `dicomserve api-key create`).
+            """
+    )
+    var apiKeysFile: String?
+    @Option(help: "API keys inline, comma-separated `name:scope+scope:sha256-hex` (DICOMSERVE_API_KEYS).") var apiKeys: String?
+    @Option(help: "File holding the HS256 secret for bearer tokens, 32 bytes or more (DICOMSERVE_JWT_SECRET_FILE).")
+    var jwtSecretFile: String?
+    @Option(help: "PEM public keys for RS256/ES256 bearer tokens, comma-separated files (DICOMSERVE_JWT_PUBLIC_KEY_FILES).")
+    var jwtPublicKeyFiles: String?
+    @Option(help: "The iss bearer tokens must carry (DICOMSERVE_JWT_ISSUER; default: not checked).") var jwtIssuer: String?
+    @Option(help: "A value bearer tokens' aud must contain (DICOMSERVE_JWT_AUDIENCE; default: not checked).") var jwtAudience: String?
+    @Flag(help: "Serve without authentication on a non-loopback address (DICOMSERVE_INSECURE_NO_AUTH=true).")
+    var insecureNoAuth = false
     @Option(help: "JSON config file (DICOMSERVE_CONFIG).") var config: String?
 
     func run() async throws {
@@ -107,10 +124,17 @@ struct ServeCommand: AsyncParsableCommand {
             else {
                 throw CommandFailure.usage("rate limits are N/SECONDS (e.g. 1000/60) or off")
             }
-            configuration.rateLimits = RateLimits(
-                standard: standard,
-                ingest: ingest,
-                trustedProxies: Set(reader.stringArray(forKey: "trustedProxies") ?? [])
+            configuration.rateLimits = RateLimits(standard: standard, ingest: ingest)
+        }
+        configuration.trustedProxies = Set(reader.stringArray(forKey: "trustedProxies") ?? [])
+        configuration.idleTimeout = .seconds(try Self.checked(reader.int(forKey: "idleTimeout", default: 60), "idle-timeout", 1...86_400))
+        configuration.authenticator = try await AuthenticationSettings(reader: reader).authenticator()
+        if configuration.authenticator == nil, !configuration.isLoopback, !reader.bool(forKey: "insecureNoAuth", default: false) {
+            throw CommandFailure.usage(
+                """
+                refusing to serve \(configuration.host) without authentication: configure --api-keys-file, --api-keys, \
+                --jwt-secret-file or --jwt-public-key-files, or pass --insecure-no-auth
+                """
             )
         }
         configuration.cache.metadataTimeToLive = .seconds(
@@ -140,10 +164,25 @@ struct ServeCommand: AsyncParsableCommand {
                 "cors": "\(configuration.corsPolicy.origins)",
                 "redis": "\(configuration.cache.redis?.description ?? "off")",
                 "rate-limit": "\(configuration.rateLimits.map { "\($0.standard), ingest \($0.ingest)" } ?? "off")",
+                "auth": "\(configuration.authenticator.map(AuthenticationSettings.summary) ?? "off")",
                 "cache-mb": "\(configuration.cache.renderedBytes >> 20)", "frame-cache-mb": "\(configuration.cache.decodedFrameBytes >> 20)",
             ]
         )
-        try await buildApplication(configuration, service: service, metricsRegistry: registry, logger: logger).runService()
+        let notifier = SystemdNotifier()
+        let host = configuration.host
+        let port = configuration.port
+        try await buildApplication(
+            configuration,
+            service: service,
+            metricsRegistry: registry,
+            services: notifier.isActive
+                ? [SystemdNotifierService(notifier: notifier, watchdogInterval: SystemdNotifier.watchdogInterval())] : [],
+            onServerRunning: {
+                // The catalog is open and the port bound: only now may systemd start what depends on us.
+                notifier.notify("READY=1\nSTATUS=serving on \(host):\(port)\nMAINPID=\(getpid())")
+            },
+            logger: logger
+        ).runService()
         try await service.shutdown()
     }
 
@@ -171,6 +210,14 @@ struct ServeCommand: AsyncParsableCommand {
         set("frameCacheMb", frameCacheMb.map(ConfigContent.int))
         set("renderedTtl", renderedTtl.map(ConfigContent.int))
         set("metadataTtl", metadataTtl.map(ConfigContent.int))
+        set("idleTimeout", idleTimeout.map(ConfigContent.int))
+        set("apiKeysFile", apiKeysFile.map(ConfigContent.string))
+        set("apiKeys", apiKeys.map { .stringArray($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) })
+        set("jwtSecretFile", jwtSecretFile.map(ConfigContent.string))
+        set("jwtPublicKeyFiles", jwtPublicKeyFiles.map { .stringArray($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) })
+        set("jwtIssuer", jwtIssuer.map(ConfigContent.string))
+        set("jwtAudience", jwtAudience.map(ConfigContent.string))
+        if insecureNoAuth { set("insecureNoAuth", .bool(true)) }
         set("corsOrigins", corsOrigins.map { .stringArray($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) })
 
         let environment = EnvironmentVariablesProvider().prefixKeys(with: "dicomserve")

@@ -145,8 +145,31 @@ struct CatalogTests {
             let log = try catalog.ingestions()
             #expect(log.map(\.outcome) == ["rejected", "stored"])
             #expect(log.first?.reason == "not a DICOM file")
-            try catalog.logAccess(AuditRow(principal: "alice", clientAddress: "127.0.0.1", route: "/dicomweb/studies", status: 200))
-            #expect(try catalog.audit().first?.principal == "alice")
+        }
+    }
+
+    @Test func auditRowsAreFilteredNewestFirst() throws {
+        try withCatalog { catalog, _ in
+            let start = Date()
+            try catalog.logAccess([
+                AuditRow(principal: "key:alice", clientAddress: "10.0.0.1", route: "/dicomweb/studies", query: "PatientID=7", status: 200),
+                AuditRow(principal: "key:bob", clientAddress: "10.0.0.2", route: "/dicomweb/studies/:study", studyInstanceUID: "1.2", status: 200),
+                AuditRow(
+                    principal: nil,
+                    clientAddress: "10.0.0.3",
+                    route: "/dicomweb/studies/:study/series/:series",
+                    studyInstanceUID: "1.2",
+                    seriesInstanceUID: "1.2.3",
+                    status: 401
+                ),
+            ])
+            #expect(try catalog.audit().map(\.clientAddress) == ["10.0.0.3", "10.0.0.2", "10.0.0.1"])
+            #expect(try catalog.audit(AuditFilter(principal: "key:alice")).first?.query == "PatientID=7")
+            #expect(try catalog.audit(AuditFilter(uid: "1.2")).count == 2)
+            #expect(try catalog.audit(AuditFilter(uid: "1.2.3")).map(\.status) == [401])
+            #expect(try catalog.audit(AuditFilter(status: 401)).count == 1)
+            #expect(try catalog.audit(AuditFilter(since: start.addingTimeInterval(-60), limit: 2)).count == 2)
+            #expect(try catalog.audit(AuditFilter(until: start.addingTimeInterval(-60))).isEmpty)
         }
     }
 

@@ -1,0 +1,43 @@
+import DicomCatalog
+import Hummingbird
+
+/// Records every access to patient data (`AccessPolicy`'s audited routes) with who, from where, what
+/// and the answer's status, refused ones included. Outside the error middleware, so the status is the
+/// one the client got.
+struct AuditMiddleware: RouterMiddleware {
+    typealias Context = DicomRequestContext
+    let log: AuditLog
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let rule = AccessPolicy.rule(method: request.method, route: context.endpointPath, path: request.uri.path)
+        guard rule.audited else { return try await next(request, context) }
+        let status: Int
+        do {
+            let response = try await next(request, context)
+            status = Int(response.status.code)
+            record(request, context, status: status)
+            return response
+        } catch {
+            record(request, context, status: Int(ErrorMiddleware<Context>.apiError(error, context: context).status.code))
+            throw error
+        }
+    }
+
+    private func record(_ request: Request, _ context: Context, status: Int) {
+        let parameters = context.parameters
+        let query = request.uri.query.map { String($0.prefix(1024)) }
+        log.record(
+            AuditRow(
+                principal: context.authentication.principal?.identifier,
+                clientAddress: context.clientAddress,
+                method: request.method.rawValue,
+                route: context.endpointPath ?? String(request.uri.path.prefix(256)),
+                query: query?.isEmpty == false ? query : nil,
+                studyInstanceUID: parameters.get("study"),
+                seriesInstanceUID: parameters.get("series"),
+                sopInstanceUID: parameters.get("instance") ?? parameters.get("image"),
+                status: status
+            )
+        )
+    }
+}

@@ -1,0 +1,49 @@
+import Hummingbird
+
+/// Records who sent the request in `context.authentication`. It never refuses anything itself: the audit
+/// log, just inside, must see refused requests too, and `AuthorizationMiddleware` answers them.
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = DicomRequestContext
+    /// nil: authentication is off.
+    let authenticator: Authenticator?
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let authenticator else { return try await next(request, context) }
+        var context = context
+        context.authentication = await authenticator.authenticate(request.headers)
+        return try await next(request, context)
+    }
+}
+
+/// Answers 401 (no or bad credentials; with `WWW-Authenticate`) or 403 (a principal without the route's
+/// scope) as `AccessPolicy` says, inside the error middleware so both carry the JSON error body.
+struct AuthorizationMiddleware: RouterMiddleware {
+    typealias Context = DicomRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let rule = AccessPolicy.rule(method: request.method, route: context.endpointPath, path: request.uri.path)
+        guard let scope = rule.scope else { return try await next(request, context) }
+        switch context.authentication {
+        case .disabled:
+            break
+        case .anonymous:
+            throw APIError(.unauthorized, "authentication required", headers: [.wwwAuthenticate: "Bearer realm=\"dicomserve\""])
+        case .rejected(let reason):
+            throw APIError(
+                .unauthorized,
+                "authentication failed",
+                details: ["reason": reason],
+                headers: [.wwwAuthenticate: "Bearer realm=\"dicomserve\", error=\"invalid_token\""]
+            )
+        case .authenticated(let principal):
+            guard principal.scopes.contains(scope) else {
+                throw APIError(
+                    .forbidden,
+                    "the \(scope.rawValue) scope is required",
+                    details: ["principal": principal.identifier, "required_scope": scope.rawValue]
+                )
+            }
+        }
+        return try await next(request, context)
+    }
+}
