@@ -2,7 +2,12 @@
 SWIFT ?= swift
 PREFIX ?= /usr/local
 
-.PHONY: bootstrap test-data build release run test bench-micro bench-macro clean
+DESTDIR ?=
+BINDIR = $(PREFIX)/bin
+DATADIR = $(PREFIX)/share/dicomserve
+SYSCONFDIR ?= /etc
+
+.PHONY: bootstrap test-data build release run test bench-micro bench-macro install uninstall clean
 
 bootstrap:
 	scripts/bootstrap
@@ -35,6 +40,33 @@ bench-micro: release test-data
 bench-macro: release test-data
 	mkdir -p benchmarks/results
 	benchmarks/macro.sh | tee benchmarks/results/macro-latest.md
+
+## Installs the release binary, presets, systemd unit (+ sysusers entry), env example and nginx site.
+## PREFIX (default /usr/local) and DESTDIR (staging root) as usual; see README "Deploying".
+install: release
+	install -D -m 0755 .build/release/dicomserve $(DESTDIR)$(BINDIR)/dicomserve
+	install -d $(DESTDIR)$(DATADIR)/presets
+	install -m 0644 presets/*.json $(DESTDIR)$(DATADIR)/presets/
+	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/dicomserve/README.md
+	sed -e 's|/usr/local/bin/dicomserve|$(BINDIR)/dicomserve|' -e 's|/usr/local/share|$(PREFIX)/share|' systemd/dicomserve.service \
+		| install -D -m 0644 /dev/stdin $(DESTDIR)$(SYSCONFDIR)/systemd/system/dicomserve.service
+	install -D -m 0644 systemd/dicomserve.sysusers $(DESTDIR)/usr/lib/sysusers.d/dicomserve.conf
+	install -D -m 0644 systemd/dicomserve.env.example $(DESTDIR)$(SYSCONFDIR)/dicomserve/dicomserve.env.example
+	[ -e $(DESTDIR)$(SYSCONFDIR)/dicomserve/dicomserve.env ] || \
+		sed -e 's|^#DICOMSERVE_PRESETS=.*|DICOMSERVE_PRESETS=$(DATADIR)/presets|' systemd/dicomserve.env.example \
+		| install -D -m 0640 /dev/stdin $(DESTDIR)$(SYSCONFDIR)/dicomserve/dicomserve.env
+	install -D -m 0644 nginx/dicomserve.conf $(DESTDIR)$(SYSCONFDIR)/nginx/sites-available/dicomserve
+	install -D -m 0644 nginx/dicomserve-locations.conf $(DESTDIR)$(SYSCONFDIR)/nginx/snippets/dicomserve-locations.conf
+	@if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers >/dev/null; then systemd-sysusers; fi
+	@if [ -z "$(DESTDIR)" ] && getent group dicomserve >/dev/null; then chgrp dicomserve $(SYSCONFDIR)/dicomserve/dicomserve.env; fi
+	@echo "installed; next: edit $(SYSCONFDIR)/dicomserve/dicomserve.env, then systemctl daemon-reload && systemctl enable --now dicomserve"
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/dicomserve $(DESTDIR)$(SYSCONFDIR)/systemd/system/dicomserve.service \
+		$(DESTDIR)/usr/lib/sysusers.d/dicomserve.conf $(DESTDIR)$(SYSCONFDIR)/nginx/sites-available/dicomserve \
+		$(DESTDIR)$(SYSCONFDIR)/nginx/snippets/dicomserve-locations.conf $(DESTDIR)$(SYSCONFDIR)/dicomserve/dicomserve.env.example
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(PREFIX)/share/doc/dicomserve
+	@echo "kept $(SYSCONFDIR)/dicomserve/dicomserve.env and the data in /var/lib/dicomserve"
 
 clean:
 	rm -rf .build .testdata data

@@ -17,6 +17,10 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
 /// Answers 401 (no or bad credentials; with `WWW-Authenticate`) or 403 (a principal without the route's
 /// scope) as `AccessPolicy` says, inside the error middleware so both carry the JSON error body.
+///
+/// Who may see an answer also decides who may keep it: images are `Cache-Control: private` (renders set
+/// it) while authentication is on, so that a shared cache (nginx's `proxy_cache`) never hands one
+/// principal's answer to another; with authentication off they become `public` and nginx may cache them.
 struct AuthorizationMiddleware: RouterMiddleware {
     typealias Context = DicomRequestContext
 
@@ -25,7 +29,11 @@ struct AuthorizationMiddleware: RouterMiddleware {
         guard let scope = rule.scope else { return try await next(request, context) }
         switch context.authentication {
         case .disabled:
-            break
+            var response = try await next(request, context)
+            if let cacheControl = response.headers[.cacheControl], cacheControl.hasPrefix("private,") {
+                response.headers[.cacheControl] = "public," + cacheControl.dropFirst("private,".count)
+            }
+            return response
         case .anonymous:
             throw APIError(.unauthorized, "authentication required", headers: [.wwwAuthenticate: "Bearer realm=\"dicomserve\""])
         case .rejected(let reason):
