@@ -27,8 +27,10 @@ struct NginxTests {
             try FileManager.default.createDirectory(atPath: prefix, withIntermediateDirectories: true)
             let openssl = try DeploymentTests.run(
                 "/usr/bin/openssl",
-                ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-                 "-keyout", "\(prefix)/tls.key", "-out", "\(prefix)/tls.pem"]
+                [
+                    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-keyout", "\(prefix)/tls.key", "-out", "\(prefix)/tls.pem",
+                ]
             )
             guard openssl.status == 0 else { throw ServerProcess.ServerFailure(message: "openssl: \(openssl.error)") }
 
@@ -136,11 +138,15 @@ struct NginxTests {
         let images = try #require(try await server.get("/api/v1/dicom/studies").json as? [String: Any])
         let study = try #require(((images["studies"] as? [[String: Any]])?.first)?["study_uid"] as? String)
         let series = try #require(
-            ((try await server.get("/api/v1/dicom/studies/\(study)/series").json as? [String: Any])?["series"] as? [[String: Any]])?.first?["series_uid"]
+            ((try await server.get("/api/v1/dicom/studies/\(study)/series").json as? [String: Any])?["series"] as? [[String: Any]])?.first?[
+                "series_uid"
+            ]
                 as? String
         )
         let instance = try #require(
-            ((try await server.get("/api/v1/dicom/series/\(series)/images").json as? [String: Any])?["images"] as? [[String: Any]])?.first?["image_uid"]
+            ((try await server.get("/api/v1/dicom/series/\(series)/images").json as? [String: Any])?["images"] as? [[String: Any]])?.first?[
+                "image_uid"
+            ]
                 as? String
         )
         let rendered = "/dicomweb/studies/\(study)/series/\(series)/instances/\(instance)/rendered?window=-600,1500"
@@ -148,7 +154,11 @@ struct NginxTests {
         // Byte-identical through nginx, cached by nginx after the first answer (authentication is off: public).
         let direct = try await server.get(rendered, accept: "image/png")
         #expect(direct.status == 200)
-        let first = try Self.curl(https + rendered, source: "127.0.0.2", arguments: ["-H", "Accept: image/png", "-H", "X-Forwarded-For: 203.0.113.66"])
+        let first = try Self.curl(
+            https + rendered,
+            source: "127.0.0.2",
+            arguments: ["-H", "Accept: image/png", "-H", "X-Forwarded-For: 203.0.113.66"]
+        )
         #expect(first.status == 200)
         #expect(first.body == direct.body)
         #expect(first.headers["x-proxy-cache"] == "MISS")
@@ -167,13 +177,17 @@ struct NginxTests {
 
         // dicomserve saw the client's address (from nginx's X-Forwarded-For), not nginx's nor the spoofed one.
         let audit = try #require(try await server.get("/api/v1/audit?limit=1000").json as? [String: Any])
-        let clients = Set(((audit["entries"] as? [[String: Any]]) ?? []).filter { ($0["route"] as? String)?.hasSuffix("/rendered") == true }
-            .compactMap { $0["client_address"] as? String })
+        let clients = Set(
+            ((audit["entries"] as? [[String: Any]]) ?? []).filter { ($0["route"] as? String)?.hasSuffix("/rendered") == true }
+                .compactMap { $0["client_address"] as? String }
+        )
         #expect(clients.contains("127.0.0.2"), "\(clients)")
         #expect(!clients.contains("203.0.113.66"))
 
         // STOW-RS through nginx, then a body over the limit: 413 in the JSON error shape.
-        let file = try Data(contentsOf: URL(fileURLWithPath: CommandLineTests.repositoryRoot.appendingPathComponent(".testdata/dicom/pydicom/CT_small.dcm").path))
+        let file = try Data(
+            contentsOf: URL(fileURLWithPath: CommandLineTests.repositoryRoot.appendingPathComponent(".testdata/dicom/pydicom/CT_small.dcm").path)
+        )
         let boundary = "nginx-\(UUID().uuidString)"
         var body = Data("--\(boundary)\r\nContent-Type: application/dicom\r\n\r\n".utf8)
         body.append(file)
