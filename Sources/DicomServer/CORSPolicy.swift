@@ -48,7 +48,7 @@ struct CORSMiddleware<Context: RequestContext>: RouterMiddleware {
             // Echo what the browser asks for: the API takes Accept, Authorization, Content-Type,
             // If-None-Match and X-Request-ID, and refusing a header here only breaks clients.
             headers[.accessControlAllowHeaders] =
-                request.headers[.accessControlRequestHeaders] ?? "Accept, Authorization, Content-Type, If-None-Match, X-Request-ID"
+                request.headers[.accessControlRequestHeaders] ?? "Accept, Authorization, Content-Type, If-None-Match, X-API-Key, X-Request-ID"
             if allowed != "*" { headers[.vary] = "Origin" }
             return Response(status: .noContent, headers: headers)
         }

@@ -24,7 +24,8 @@ struct AuditMiddleware: RouterMiddleware {
     }
 
     private func record(_ request: Request, _ context: Context, status: Int) {
-        let parameters = context.parameters
+        // Path parameters as sent (possibly invalid, then refused): capped, as every audited value is.
+        func parameter(_ name: String) -> String? { context.parameters.get(name).map { String($0.prefix(80)) } }
         let query = request.uri.query.map { String($0.prefix(1024)) }
         log.record(
             AuditRow(
@@ -33,9 +34,9 @@ struct AuditMiddleware: RouterMiddleware {
                 method: request.method.rawValue,
                 route: context.endpointPath ?? String(request.uri.path.prefix(256)),
                 query: query?.isEmpty == false ? query : nil,
-                studyInstanceUID: parameters.get("study"),
-                seriesInstanceUID: parameters.get("series"),
-                sopInstanceUID: parameters.get("instance") ?? parameters.get("image"),
+                studyInstanceUID: parameter("study"),
+                seriesInstanceUID: parameter("series"),
+                sopInstanceUID: parameter("instance") ?? parameter("image"),
                 status: status
             )
         )
