@@ -47,6 +47,9 @@ install: release
 	install -D -m 0755 .build/release/dicomserve $(DESTDIR)$(BINDIR)/dicomserve
 	install -d $(DESTDIR)$(DATADIR)/presets
 	install -m 0644 presets/*.json $(DESTDIR)$(DATADIR)/presets/
+	install -d $(DESTDIR)$(DATADIR)/web/js
+	install -m 0644 web/*.html web/*.css $(DESTDIR)$(DATADIR)/web/
+	install -m 0644 web/js/*.js $(DESTDIR)$(DATADIR)/web/js/
 	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/dicomserve/README.md
 	sed -e 's|/usr/local/bin/dicomserve|$(BINDIR)/dicomserve|' -e 's|/usr/local/share|$(PREFIX)/share|' systemd/dicomserve.service \
 		| install -D -m 0644 /dev/stdin $(DESTDIR)$(SYSCONFDIR)/systemd/system/dicomserve.service

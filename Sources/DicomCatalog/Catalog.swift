@@ -111,9 +111,13 @@ public final class Catalog: Sendable {
 
     // MARK: Queries
 
-    /// Studies matching a QIDO-RS query, newest first, with the total before limit/offset.
-    public func studies(matching query: QIDOQuery) throws -> (rows: [StudyRow], total: Int) {
+    /// Studies matching a QIDO-RS query, newest first, with the total before limit/offset. `text`, when
+    /// given, must also appear in the patient's name or ID, the accession number or the description.
+    public func studies(matching query: QIDOQuery, text: String? = nil) throws -> (rows: [StudyRow], total: Int) {
         var filter = SQLWhere()
+        if let text, !text.isEmpty {
+            filter.containsText(text, in: ["patient.patientName", "patient.patientID", "study.accessionNumber", "study.studyDescription"])
+        }
         filter.add(query) { attribute in
             switch attribute.keyword {
             case "PatientName": "patient.patientName"

@@ -25,6 +25,19 @@ struct SQLWhere {
         }
     }
 
+    /// Free text: `text` appears in any of `columns`, taken literally (no wildcards) and, as SQLite's LIKE
+    /// does, case-insensitively for ASCII.
+    mutating func containsText(_ text: String, in columns: [String]) {
+        var literal = ""
+        for character in text {
+            if character == "%" || character == "_" || character == "\\" { literal.append("\\") }
+            literal.append(character)
+        }
+        let pattern = "%" + literal + "%"
+        conditions.append("(" + columns.map { "\($0) LIKE ? ESCAPE '\\'" }.joined(separator: " OR ") + ")")
+        arguments += Array(repeating: pattern, count: columns.count)
+    }
+
     /// `EXISTS (subquery AND inner conditions)`, when `inner` has any.
     mutating func exists(_ subquery: String, _ inner: SQLWhere) {
         guard !inner.conditions.isEmpty else { return }

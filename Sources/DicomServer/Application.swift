@@ -38,6 +38,8 @@ public struct ServerConfiguration: Sendable {
     public var authenticator: Authenticator?
     /// A connection with nothing read or written for this long is closed (slow or stalled clients).
     public var idleTimeout: Duration
+    /// The built-in viewer's files (`web/`), served at /viewer/; nil: no viewer.
+    public var webDirectory: String?
     /// Request header limits, bytes: one field, and all of them.
     public var maximumHeaderFieldSize: Int
     public var maximumHeaderListSize: Int
@@ -58,6 +60,7 @@ public struct ServerConfiguration: Sendable {
         trustedProxies: Set<String> = [],
         authenticator: Authenticator? = nil,
         idleTimeout: Duration = .seconds(60),
+        webDirectory: String? = nil,
         maximumHeaderFieldSize: Int = 16 << 10,
         maximumHeaderListSize: Int = 64 << 10
     ) {
@@ -76,6 +79,7 @@ public struct ServerConfiguration: Sendable {
         self.trustedProxies = trustedProxies
         self.authenticator = authenticator
         self.idleTimeout = idleTimeout
+        self.webDirectory = webDirectory
         self.maximumHeaderFieldSize = maximumHeaderFieldSize
         self.maximumHeaderListSize = maximumHeaderListSize
     }
@@ -110,10 +114,24 @@ public func buildRouter(
     router.add(middleware: AuditMiddleware(log: auditLog))  // sees the final status of refused requests too
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: AuthorizationMiddleware())
+    if let webDirectory = configuration.webDirectory {
+        // Static files: no build step, so no hashed names; browsers revalidate with the ETag each time.
+        router.add(
+            middleware: FileMiddleware(
+                webDirectory,
+                urlBasePath: "/viewer",
+                cacheControl: CacheControl([(MediaType(type: .any), [.noCache])]),
+                searchForIndexHtml: true
+            )
+        )
+    }
     if let limits = configuration.rateLimits {
         router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(redis: service.redis), limits: limits))
     }
     AuditRoutes(service: service, log: auditLog).register(on: router)
+    if configuration.webDirectory != nil {
+        router.get("/") { _, _ in Response.redirect(to: "/viewer/", type: .found) }
+    }
     JSONAPIRoutes<DicomRequestContext>(
         service: service,
         version: configuration.version,

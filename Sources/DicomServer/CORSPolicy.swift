@@ -19,7 +19,8 @@ public struct CORSPolicy: Sendable, Equatable {
     }
 
     static let allowedMethods = "GET, HEAD, POST, OPTIONS"
-    static let exposedHeaders = "ETag, Retry-After, RateLimit, RateLimit-Policy, X-Request-ID, X-Cache, Content-Location, Content-Length"
+    static let exposedHeaders =
+        "ETag, Retry-After, RateLimit, RateLimit-Policy, X-Request-ID, X-Cache, X-Window-Center, X-Window-Width, Content-Location, Content-Length"
 
     /// The Access-Control-Allow-Origin value for a request's Origin, or nil when it is not allowed.
     func allowedOrigin(_ origin: String) -> String? {

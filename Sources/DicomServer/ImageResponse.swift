@@ -6,6 +6,9 @@ import RenderService
 extension HTTPField.Name {
     /// Which cache layer answered: `l1` or `miss` (DESIGN.md "Caching").
     static var xCache: Self { Self("X-Cache")! }
+    /// The window the image was rendered with, when it has one (viewers start window/level drags from it).
+    static var xWindowCenter: Self { Self("X-Window-Center")! }
+    static var xWindowWidth: Self { Self("X-Window-Width")! }
 }
 
 extension Response {
@@ -18,12 +21,21 @@ extension Response {
             .cacheControl: "private, max-age=1800",
             .xCache: result.cache.rawValue,
         ]
+        if let window = result.window {
+            headers[.xWindowCenter] = Self.number(window.center)
+            headers[.xWindowWidth] = Self.number(window.width)
+        }
         if let condition = request.headers[.ifNoneMatch], Self.matches(condition, entityTag: result.entityTag) {
             self.init(status: .notModified, headers: headers)
             return
         }
         headers[.contentType] = result.format.mediaType
         self.init(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: result.bytes)))
+    }
+
+    /// `40`, not `40.0`; fractions as they are.
+    static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
     }
 
     /// If-None-Match (RFC 9110 13.1.2): `*`, or a list of tags compared weakly (a `W/` prefix ignored).

@@ -96,7 +96,8 @@ struct JSONAPIRoutes<Context: RequestContext> {
         } catch {
             throw APIError(.badRequest, "invalid query", details: ["parameter": error.parameter, "reason": error.reason])
         }
-        let (rows, total) = try await service.query { try $0.studies(matching: query) }
+        let text = parameters.get("q").map { String($0.prefix(128)) }
+        let (rows, total) = try await service.query { try $0.studies(matching: query, text: text) }
         return StudiesJSON(studies: rows.map(StudyJSON.init), total: total)
     }
 

@@ -22,8 +22,8 @@ public struct RateLimits: Sendable, Equatable {
 
 /// Per-client rate limiting (DESIGN.md): 429 with the JSON error body and `Retry-After` past the budget,
 /// and `RateLimit-Policy` / `RateLimit` headers (IETF draft-ietf-httpapi-ratelimit-headers) on every
-/// limited answer. A client is its principal when authenticated (one budget per key or token subject,
-/// wherever it calls from), else its address. Health and metrics are exempt, so probes and scrapers
+/// limited answer. Health, metrics and the viewer's static files are exempt. A client is its principal when authenticated (one budget per key or token subject,
+/// wherever it calls from), else its address. Health, metrics and the viewer's files are exempt, so probes, scrapers and page loads
 /// never eat a client's budget.
 struct RateLimitMiddleware: RouterMiddleware {
     typealias Context = DicomRequestContext
@@ -33,7 +33,9 @@ struct RateLimitMiddleware: RouterMiddleware {
     static var exempt: Set<String> { ["/api/v1/health", "/api/v1/metrics", "/metrics"] }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard !Self.exempt.contains(request.uri.path), request.method != .options else { return try await next(request, context) }
+        guard !Self.exempt.contains(request.uri.path), !request.uri.path.hasPrefix("/viewer/"), request.method != .options else {
+            return try await next(request, context)
+        }
         let policy = request.method == .post ? limits.ingest : limits.standard
         let decision = await limiter.check(client(request, context), policy: policy)
         var headers: HTTPFields = [

@@ -26,6 +26,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port (DICOMSERVE_PORT; default 8080).") var port: Int?
     @Option(help: "Data directory with catalog.sqlite and objects/ (DICOMSERVE_DATA_DIR; default ./data).") var dataDir: String?
     @Option(help: "Presets directory (DICOMSERVE_PRESETS; default: the installed presets).") var presets: String?
+    @Option(help: "The viewer's files, served at /viewer/; none disables it (DICOMSERVE_WEB_DIR; default: the installed web/).")
+    var webDir: String?
     @Option(help: "Render threads (DICOMSERVE_RENDER_THREADS; default: the number of cores).") var renderThreads: Int?
     @Option(help: "Largest upload in MiB, STOW-RS and POST /api/v1/dicom/instances (DICOMSERVE_MAX_UPLOAD_MB; default 512).")
     var maxUploadMb: Int?
@@ -83,6 +85,11 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.port = try Self.checked(reader.int(forKey: "port", default: configuration.port), "port", 0...65_535)
         configuration.dataDirectory = reader.string(forKey: "dataDir", default: configuration.dataDirectory)
         configuration.presetsDirectory = reader.string(forKey: "presets") ?? PresetLocation.defaultDirectory()
+        switch reader.string(forKey: "webDir") {
+        case "none": configuration.webDirectory = nil
+        case let directory?: configuration.webDirectory = directory
+        case nil: configuration.webDirectory = PresetLocation.installed("web")
+        }
         configuration.renderThreads = try Self.checked(
             reader.int(forKey: "renderThreads", default: configuration.renderThreads),
             "render-threads",
@@ -160,7 +167,8 @@ struct ServeCommand: AsyncParsableCommand {
             "starting",
             metadata: [
                 "host": "\(configuration.host)", "port": "\(configuration.port)", "data-dir": "\(configuration.dataDirectory)",
-                "presets": "\(configuration.presetsDirectory)", "render-threads": "\(configuration.renderThreads)",
+                "presets": "\(configuration.presetsDirectory)", "web": "\(configuration.webDirectory ?? "off")",
+                "render-threads": "\(configuration.renderThreads)",
                 "cors": "\(configuration.corsPolicy.origins)",
                 "redis": "\(configuration.cache.redis?.description ?? "off")",
                 "rate-limit": "\(configuration.rateLimits.map { "\($0.standard), ingest \($0.ingest)" } ?? "off")",
@@ -196,6 +204,7 @@ struct ServeCommand: AsyncParsableCommand {
         set("port", port.map(ConfigContent.int))
         set("dataDir", dataDir.map(ConfigContent.string))
         set("presets", presets.map(ConfigContent.string))
+        set("webDir", webDir.map(ConfigContent.string))
         set("renderThreads", renderThreads.map(ConfigContent.int))
         set("maxUploadMb", maxUploadMb.map(ConfigContent.int))
         set("maxFramesPerRequest", maxFramesPerRequest.map(ConfigContent.int))

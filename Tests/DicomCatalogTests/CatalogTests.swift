@@ -101,6 +101,14 @@ struct CatalogTests {
             #expect(try uids([("PatientName", "R?e^J*")]) == ["1.2.3.1", "1.2.3.2"])
             // SQL metacharacters in values are data, not syntax.
             #expect(try uids([("PatientName", "%' OR 1=1 --")]) == [])
+            // Free text: any of name, ID, accession, description; literal, case-insensitive.
+            func text(_ value: String) throws -> [String] {
+                try catalog.studies(matching: query([]), text: value).rows.map(\.studyInstanceUID).sorted()
+            }
+            #expect(try text("JANE") == ["1.2.3.1", "1.2.3.2"])
+            #expect(try text("e^j") == ["1.2.3.0", "1.2.3.1", "1.2.3.2"])
+            #expect(try text("%") == [])
+            #expect(try text("R_e") == [])
         }
     }
 

@@ -18,16 +18,21 @@ struct DeploymentTests {
         var error: String
     }
 
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Run {
+    static func run(_ executable: String, _ arguments: [String], standardInput: String? = nil) throws -> Run {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        if let environment { process.environment = environment }
         let output = Pipe()
         let error = Pipe()
         process.standardOutput = output
         process.standardError = error
+        let input = Pipe()
+        process.standardInput = standardInput == nil ? FileHandle.nullDevice : input
         try process.run()
+        if let standardInput {
+            input.fileHandleForWriting.write(Data((standardInput + "\n").utf8))
+            try input.fileHandleForWriting.close()
+        }
         let out = output.fileHandleForReading.readDataToEndOfFile()
         let err = error.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
