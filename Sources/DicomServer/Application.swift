@@ -177,7 +177,9 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable () async -> Void = {},
     logger: Logger = Logger(label: "dicomserve")
 ) -> some ApplicationProtocol {
-    let auditLog = AuditLog(service: service)
+    var auditLogger = Logger(label: "dicomserve.audit")
+    auditLogger.logLevel = logger.logLevel
+    let auditLog = AuditLog(service: service, logger: auditLogger)
     let http = HTTP1Channel.Configuration(
         idleTimeout: TimeAmount.nanoseconds(Int64(configuration.idleTimeout.components.seconds) * 1_000_000_000),
         httpDecoderConfiguration: .init(

@@ -214,22 +214,25 @@ struct JSONAPIRoutes<Context: RequestContext> {
         return (options, preset)
     }
 
-    func renderedJSON(_ request: Request, _ context: some RequestContext, thumbnail: Bool) async throws -> EditedResponse<RenderedImageJSON> {
+    func renderedJSON(_ request: Request, _ context: some RequestContext, thumbnail: Bool) async throws -> RenderedImageJSON {
         let uid = try context.uid("image")
         let row = try await service.instance(uid)
         let (options, preset) = try renderOptions(request, thumbnail: thumbnail)
         let result = try await service.render(instance: uid, options: options)
-        let body = RenderedImageJSON(
-            image_data_url: ImageEncoder.dataURL(result.bytes, mediaType: result.format.mediaType),
-            metadata: ImageJSON(row),
-            window: result.window?.width,
-            level: result.window?.center,
-            preset: preset?.id,
-            frame: result.frame,
-            width: result.width,
-            height: result.height,
-            cached: result.cache == .l1
+        return RenderedImageJSON(
+            image: result.bytes,
+            mediaType: result.format.mediaType,
+            fields: .init(
+                metadata: ImageJSON(row),
+                window: result.window?.width,
+                level: result.window?.center,
+                preset: preset?.id,
+                frame: result.frame,
+                width: result.width,
+                height: result.height,
+                cached: result.cache == .l1
+            ),
+            headers: [.xCache: result.cache.rawValue]
         )
-        return EditedResponse(headers: [.xCache: result.cache.rawValue], response: body)
     }
 }

@@ -103,6 +103,7 @@ public final class RenderService: Sendable {
     private let flights = SingleFlight<RenderKey, RenderedImageResult>()
     private let documentFlights = SingleFlight<String, (CachedDocument, CacheOutcome)>()
     let metrics = ServiceMetrics()
+    let instanceRows = InstanceRowCache()
     private let renderCount = Atomic(0)
     /// The shared cache (L2), when configured.
     public let redis: RedisClient?
@@ -168,7 +169,10 @@ public final class RenderService: Sendable {
 
     /// The catalog row of an instance, or `.notFound`.
     public func instance(_ uid: String) async throws -> InstanceRow {
-        try await query { catalog in try Self.instance(uid, in: catalog) }
+        if let row = instanceRows.row(uid) { return row }
+        let row = try await query { catalog in try Self.instance(uid, in: catalog) }
+        instanceRows.keep(row)
+        return row
     }
 
     static func instance(_ uid: String, in catalog: Catalog) throws -> InstanceRow {
@@ -367,6 +371,7 @@ public final class RenderService: Sendable {
     }
 
     func forgetLocally(_ uid: String) {
+        instanceRows.forget(uid)
         renderedCache.removeAll { $0.sopInstanceUID == uid }
         decodedFrames.removeAll { $0.sopInstanceUID == uid }
     }

@@ -76,6 +76,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "A value bearer tokens' aud must contain (DICOMSERVE_JWT_AUDIENCE; default: not checked).") var jwtAudience: String?
     @Flag(help: "Serve without authentication on a non-loopback address (DICOMSERVE_INSECURE_NO_AUTH=true).")
     var insecureNoAuth = false
+    @Option(
+        help: """
+            Log level: trace, debug, info (a line per request and per audited access), notice, warning, error \
+            (DICOMSERVE_LOG_LEVEL; default info). Audit rows are written to the catalog at every level.
+            """
+    )
+    var logLevel: String?
     @Option(help: "JSON config file (DICOMSERVE_CONFIG).") var config: String?
 
     func run() async throws {
@@ -152,7 +159,11 @@ struct ServeCommand: AsyncParsableCommand {
         )
 
         var logger = Logger(label: "dicomserve")
-        logger.logLevel = .info
+        let level = reader.string(forKey: "logLevel", default: "info")
+        guard let parsedLevel = Logger.Level(rawValue: level.lowercased()) else {
+            throw CommandFailure.usage("log-level must be trace, debug, info, notice, warning, error or critical, not \(level)")
+        }
+        logger.logLevel = parsedLevel
         do {
             try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         } catch {
@@ -205,6 +216,7 @@ struct ServeCommand: AsyncParsableCommand {
         set("dataDir", dataDir.map(ConfigContent.string))
         set("presets", presets.map(ConfigContent.string))
         set("webDir", webDir.map(ConfigContent.string))
+        set("logLevel", logLevel.map(ConfigContent.string))
         set("renderThreads", renderThreads.map(ConfigContent.int))
         set("maxUploadMb", maxUploadMb.map(ConfigContent.int))
         set("maxFramesPerRequest", maxFramesPerRequest.map(ConfigContent.int))

@@ -50,7 +50,9 @@ import Testing
                 let start = clock.now
                 let response = try await server.get("/api/v1/dicom/images/\(image)/rendered?window=400&level=\(level % 5)")
                 #expect([200, 429].contains(response.status))
-                #expect(clock.now - start < .seconds(2), "no request waits on Redis longer than its timeout")
+                // The timeout is 200 ms; the bound is loose because `make test` runs browsers and servers in
+                // parallel on two cores. A request waiting on the hung Redis would take the OS TCP timeout.
+                #expect(clock.now - start < .seconds(6), "no request waits on Redis much longer than its timeout")
                 caches.append(response.header("X-Cache") ?? "-")
             }
             return caches
