@@ -7,7 +7,7 @@ BINDIR = $(PREFIX)/bin
 DATADIR = $(PREFIX)/share/dicomserve
 SYSCONFDIR ?= /etc
 
-.PHONY: bootstrap test-data build release run test bench-micro bench-macro install uninstall clean
+.PHONY: bootstrap test-data build release run test bench bench-micro bench-macro install uninstall clean
 
 bootstrap:
 	scripts/bootstrap
@@ -30,6 +30,10 @@ run: release test-data
 test: test-data
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel
+
+## dicomserve beside Orthanc and the Python baseline (benchmarks/README.md): about 12 minutes, or under 3 with QUICK=1.
+bench:
+	benchmarks/run $(if $(QUICK),--quick,)
 
 ## The rendering core's micro benchmarks (release build, one core); see benchmarks/README.md.
 bench-micro: release test-data

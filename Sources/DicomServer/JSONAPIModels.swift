@@ -1,6 +1,5 @@
 import DicomCatalog
 import DicomImaging
-import ExtrasBase64
 import Foundation
 import Hummingbird
 
@@ -107,18 +106,18 @@ struct RenderedImageJSON: ResponseGenerator {
         var cached: Bool
     }
 
-    var image: [UInt8]
+    /// The image, base64-encoded.
+    var base64: [UInt8]
     var mediaType: String
     var fields: Fields
     var headers: HTTPFields
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         let rest = try JSONEncoder().encode(fields)  // {"metadata":…}: spliced in after the data URL
-        let encoded = Base64.encodeToBytes(bytes: image)  // swift-extras-base64: ~2× Foundation's here
         var body = ByteBuffer()
-        body.reserveCapacity(encoded.count + rest.count + 64)
+        body.reserveCapacity(base64.count + rest.count + 64)
         body.writeString("{\"image_data_url\":\"data:\(mediaType);base64,")
-        body.writeBytes(encoded)
+        body.writeBytes(base64)
         body.writeString("\",")
         body.writeBytes(rest.dropFirst())
         var headers = headers

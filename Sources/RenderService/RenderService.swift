@@ -2,6 +2,7 @@ import DicomCatalog
 import DicomCodec
 import DicomImaging
 import DicomWeb
+import ExtrasBase64
 import Foundation
 import RenderCache
 import Synchronization
@@ -95,6 +96,9 @@ public final class RenderService: Sendable {
     let generation = Atomic(0)
     /// Encoded renders by key (L1).
     public let renderedCache: ByteBoundedLRU<RenderKey, Expiring<RenderedImageResult>>
+    /// The base64 text of renders the JSON API sent as data URLs, beside the renders and dropped with
+    /// them, so that a cached image is not encoded again on every request.
+    let base64Cache: ByteBoundedLRU<RenderKey, Expiring<[UInt8]>>
     /// Decoded frames with their dataset, so a new window on the same slice skips decoding.
     public let decodedFrames: ByteBoundedLRU<FrameKey, DecodedFrame>
     /// Built series-level answers (WADO-RS series metadata), plain and gzip-compressed, keyed by what
@@ -127,6 +131,7 @@ public final class RenderService: Sendable {
             RedisClient(endpoint: $0, connectTimeout: cache.redisTimeout * 2, commandTimeout: cache.redisTimeout)
         }
         renderedCache = ByteBoundedLRU(capacity: cache.renderedBytes)
+        base64Cache = ByteBoundedLRU(capacity: cache.renderedBytes / 4)
         decodedFrames = ByteBoundedLRU(capacity: cache.decodedFrameBytes)
         self.catalog = catalog
         self.store = store
@@ -152,6 +157,7 @@ public final class RenderService: Sendable {
         }
         let next = generation.add(1, ordering: .relaxed).newValue
         renderedCache.removeAll { $0.generation < next }
+        base64Cache.removeAll { $0.generation < next }
         return next
     }
 
@@ -239,6 +245,16 @@ public final class RenderService: Sendable {
         }
         if shared { metrics.sharedRenders.increment() }
         return result
+    }
+
+    /// The base64 text of a render of `uid` with `options` (as `render` returned it), from the cache when
+    /// this render was encoded before.
+    public func base64(of result: RenderedImageResult, instance uid: String, options: RenderOptions) -> [UInt8] {
+        let key = key(instance: uid, options: options)
+        if let cached = base64Cache.value(for: key), cached.isFresh() { return cached.value }
+        let encoded = Base64.encodeToBytes(bytes: result.bytes)
+        base64Cache.insert(Expiring(encoded, timeToLive: cacheConfiguration.renderedTimeToLive), for: key, cost: encoded.count)
+        return encoded
     }
 
     private func keepInProcess(_ result: RenderedImageResult, key: RenderKey) {
@@ -373,6 +389,7 @@ public final class RenderService: Sendable {
     func forgetLocally(_ uid: String) {
         instanceRows.forget(uid)
         renderedCache.removeAll { $0.sopInstanceUID == uid }
+        base64Cache.removeAll { $0.sopInstanceUID == uid }
         decodedFrames.removeAll { $0.sopInstanceUID == uid }
     }
 

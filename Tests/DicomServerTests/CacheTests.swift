@@ -121,16 +121,26 @@ struct CacheTests {
         try await JSONAPITests.withService(files: ["pydicom/CT_small.dcm"]) { router, service in
             let row = try #require(try service.catalog.instances(inSeries: nil).first)
             let path = "/api/v1/dicom/images/\(row.sopInstanceUID)/rendered?window=400&level=40"
+            let json = "/api/v1/dicom/images/\(row.sopInstanceUID)?window=400&level=40"
+            @Sendable func dataURL(_ client: some TestClientProtocol) async throws -> String {
+                try await client.execute(uri: json, method: .get) { try #require(try JSONAPITests.json($0.body)["image_data_url"] as? String) }
+            }
             let replacement = try Self.replacement(of: row)
             try await Application(router: router).test(.router) { client in
                 var before: [UInt8] = []
                 try await client.execute(uri: path, method: .get) { before = Array($0.body.readableBytesView) }
                 try await client.execute(uri: path, method: .get) { #expect($0.headers[.xCache] == "l1") }
+                let urlBefore = try await dataURL(client)
+                #expect(urlBefore == "data:image/png;base64," + Data(before).base64EncodedString(), "the data URL is the rendered image")
+                #expect(try await dataURL(client) == urlBefore, "from the cached base64")
                 #expect(try await Self.upload(replacement, with: client) == "replaced")
+                var after: [UInt8] = []
                 try await client.execute(uri: path, method: .get) { response in
                     #expect(response.headers[.xCache] == "miss")
-                    #expect(Array(response.body.readableBytesView) != before, "rendered from the new pixels")
+                    after = Array(response.body.readableBytesView)
+                    #expect(after != before, "rendered from the new pixels")
                 }
+                #expect(try await dataURL(client) == "data:image/png;base64," + Data(after).base64EncodedString(), "no stale base64")
             }
         }
     }
