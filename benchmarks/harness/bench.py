@@ -69,9 +69,9 @@ def fetch(system, path, accept=""):
 class Bench:
     def __init__(self, arguments):
         self.quick = arguments.quick
-        self.seconds = 1 if self.quick else 5
+        self.seconds = arguments.seconds or (1 if self.quick else 5)
         self.warmup = 1  # wrk takes whole seconds
-        self.concurrencies = [8] if self.quick else [1, 8, 32]
+        self.concurrencies = arguments.concurrency or ([8] if self.quick else [1, 8, 32])
         self.binary = arguments.binary
         self.data = Path(arguments.data)
         self.python = arguments.baseline_python
@@ -263,7 +263,7 @@ class Bench:
 
     def latency_concurrencies(self):
         """The JSON scenarios' goals are p50 at concurrency 1, so quick mode measures 1 and 8."""
-        return [1, 8] if self.quick else self.concurrencies
+        return sorted(set([1, 8] + self.concurrencies)) if self.quick else self.concurrencies
 
     def window_paths(self, system):
         """One slice, a different window on every request (more windows than any run can use)."""
@@ -316,7 +316,9 @@ def main():
     parser.add_argument("--data", required=True)
     parser.add_argument("--baseline-python", required=True)
     parser.add_argument("--out", required=True)
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="short runs at concurrency 8, the scenarios the goals need")
+    parser.add_argument("--seconds", type=int, help="seconds per measured run (default 5, QUICK 1)")
+    parser.add_argument("--concurrency", type=int, action="append", help="a concurrency level (repeatable; default 1, 8, 32)")
     Bench(parser.parse_args()).run()
 
 
