@@ -138,7 +138,7 @@ let package = Package(
         .testTarget(name: "DicomWebTests", dependencies: ["DicomWeb"]),
         .testTarget(name: "CImageCodecsTests", dependencies: ["CImageCodecs"]),
         .testTarget(name: "CDCMTKTests", dependencies: ["CDCMTK"]),
-        .testTarget(name: "DicomCodecTests", dependencies: ["DicomCodec", "DicomImaging"]),
+        .testTarget(name: "DicomCodecTests", dependencies: ["DicomCodec", "DicomImaging", "TestSupport"]),
         .testTarget(name: "DicomCatalogTests", dependencies: ["DicomCatalog", "DicomCodec", "DicomWeb"]),
         .testTarget(
             name: "DicomServerTests",

@@ -116,6 +116,33 @@ try:
         fail(f"the window overlay says {driver.find_element(By.ID, 'window').text!r}")
     driver.save_screenshot(f"{screenshots}/viewer.png")
 
+    # Scrolling from cache: back to slice 1, then 30 steps down, twice (the first pass fills the cache,
+    # the second is what a person scrolling back sees); the time from key press to the image decoded.
+    scroll_steps = """
+        const [stage, image, steps, done] = arguments;
+        const timings = [];
+        const step = () => new Promise((resolve) => {
+          const started = performance.now();
+          const target = String(Number(stage.dataset.index) + 1);
+          document.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowDown", bubbles: true }));
+          const check = () => {
+            if (stage.dataset.index === target && image.complete) {
+              image.decode().then(() => { timings.push(performance.now() - started); resolve(); }, resolve);
+            } else {
+              requestAnimationFrame(check);
+            }
+          };
+          check();
+        });
+        (async () => { for (let i = 0; i < steps; i += 1) await step(); done(timings); })();
+        """
+    body.send_keys(Keys.HOME)
+    until(lambda: stage.get_attribute("data-index") == "0", "slice 1")
+    driver.execute_async_script(scroll_steps, stage, image, 30)
+    body.send_keys(Keys.HOME)
+    until(lambda: stage.get_attribute("data-index") == "0", "slice 1 again")
+    cached_steps = sorted(driver.execute_async_script(scroll_steps, stage, image, 30))
+
     # Right-drag: wider to the right.
     drag = ActionBuilder(driver)
     drag.pointer_action.move_to(stage).pointer_down(MouseButton.RIGHT).move_by(60, 0).pointer_up(MouseButton.RIGHT)
@@ -134,6 +161,7 @@ try:
     errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
     if errors:
         fail(f"console errors: {errors}")
-    print(json.dumps({"slices": len(slices), "shown": shown, "expected": expected}))
+    print(json.dumps({"slices": len(slices), "shown": shown, "expected": expected,
+                      "cached_scroll_ms": {"median": round(cached_steps[len(cached_steps) // 2], 1), "max": round(cached_steps[-1], 1)}}))
 finally:
     driver.quit()

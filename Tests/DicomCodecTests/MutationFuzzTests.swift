@@ -1,6 +1,7 @@
 import DicomCodec
 import DicomImaging
 import Foundation
+import TestSupport
 import Testing
 
 /// Deterministic mutation fuzzing: small real files in every codec with bytes flipped, inserted and cut.
@@ -13,23 +14,11 @@ struct MutationFuzzTests {
         "dcmtk-made/jpegls_fragments_no_offset_table.dcm", "pydicom/SC_rgb_rle_2frame.dcm", "synthetic/one_bit_multiframe.dcm",
     ]
 
-    /// SplitMix64: a fixed sequence, so a failure reproduces.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test(arguments: seeds)
     func mutatedFilesFailCleanly(_ seed: String) throws {
         let original = TestData.bytes(TestData.path("dicom/\(seed)"))
         try #require(!original.isEmpty)
-        var generator = Generator(state: UInt64(seed.utf8.reduce(0) { $0 &* 31 &+ Int($1) }.magnitude))
+        var generator = SplitMix64(seed: UInt64(seed.utf8.reduce(0) { $0 &* 31 &+ Int($1) }.magnitude))
         let path = TestData.temporaryFile(".dcm")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let limits = DecodingLimits(maxFramePixels: 1 << 22, maxFrames: 256)

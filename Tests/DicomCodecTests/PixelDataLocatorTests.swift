@@ -1,6 +1,7 @@
 import DicomCodec
 import DicomImaging
 import Foundation
+import TestSupport
 import Testing
 
 /// The located Pixel Data bytes must be exactly the frames DCMTK decodes, for every native corpus file.
@@ -46,7 +47,7 @@ struct PixelDataLocatorTests {
 
     @Test func mutatedHeadersNeverCrash() {
         let original = TestData.bytes(TestData.path("dicom/pydicom/MR_small.dcm"))
-        var generator = MutationFuzzTests.Generator(state: 7)
+        var generator = SplitMix64(seed: 7)
         for _ in 0..<2000 {
             var bytes = original
             for _ in 0..<4 { bytes[Int.random(in: 132..<min(bytes.count, 2048), using: &generator)] = UInt8.random(in: 0...255, using: &generator) }

@@ -19,18 +19,8 @@ struct BadInputOverHTTPTests {
     /// Sends `request` as is and reads until the server closes (requests say `Connection: close`).
     /// nil when the server closed without an answer.
     static func raw(_ request: [UInt8], port: Int) throws -> RawResponse? {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard let descriptor = LoopbackSocket.connect(port: port) else { throw ServerProcess.ServerFailure(message: "cannot connect") }
         defer { close(descriptor) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw ServerProcess.ServerFailure(message: "cannot connect") }
         var offset = 0
         while offset < request.count {
             let sent = request[offset...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -190,18 +180,8 @@ struct BadInputOverHTTPTests {
         let dataDir = CommandLineTests.temporary("-data")
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
         let server = try await ServerProcess(dataDir: dataDir, arguments: ["--idle-timeout", "1"])
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let descriptor = try #require(LoopbackSocket.connect(port: server.port))
         defer { close(descriptor) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(server.port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        try #require(connected == 0)
         // Half a request, then nothing (slowloris): the server closes the connection.
         let partial = Array("GET /api/v1/health HTTP/1.1\r\nHost: 127.".utf8)
         _ = partial.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -211,18 +191,5 @@ struct BadInputOverHTTPTests {
         #expect(count <= 0, "the connection is closed without an answer")
         #expect(ContinuousClock.now - start < .seconds(8), "closed by the idle timeout, not by the test's receive timeout")
         #expect(try await server.get("/api/v1/health").status == 200)
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so that a failing random request can be reproduced.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

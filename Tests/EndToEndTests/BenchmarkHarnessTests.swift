@@ -8,18 +8,13 @@ struct BenchmarkHarnessTests {
     static let harness = CommandLineTests.repositoryRoot.appendingPathComponent("benchmarks/harness").path
 
     @Test func reportAndParsingWorkOnARecordedRun() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.python)
-        process.arguments = ["-m", "unittest", "-v", "test_harness"]
-        process.currentDirectoryURL = URL(fileURLWithPath: Self.harness)
-        process.environment = ProcessInfo.processInfo.environment.merging(["MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"]) { $1 }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(text)")
-        #expect(text.contains("OK"))
+        let run = try DeploymentTests.run(
+            Self.python,
+            ["-m", "unittest", "-v", "test_harness"],
+            in: Self.harness,
+            environment: ["MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"]
+        )
+        #expect(run.status == 0, "\(run.output)\n\(run.error)")
+        #expect(run.error.contains("OK"), "unittest reports on stderr")
     }
 }

@@ -18,10 +18,19 @@ struct DeploymentTests {
         var error: String
     }
 
-    static func run(_ executable: String, _ arguments: [String], standardInput: String? = nil) throws -> Run {
+    /// Runs a program to its end, collecting what it printed.
+    static func run(
+        _ executable: String,
+        _ arguments: [String],
+        standardInput: String? = nil,
+        in directory: String? = nil,
+        environment: [String: String] = [:]
+    ) throws -> Run {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let output = Pipe()
         let error = Pipe()
         process.standardOutput = output
@@ -125,18 +134,6 @@ struct DeploymentTests {
         }
     }
 
-    static func accepts(port: Int) -> Bool {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
-    }
-
     @Test func readinessWatchdogAndStoppingAreNotified() throws {
         let notify = try NotifySocket()
         let data = CommandLineTests.temporary("-data")
@@ -154,7 +151,7 @@ struct DeploymentTests {
         let startup = notify.receive(until: "READY=1")
         #expect(startup.last?.contains("READY=1") == true, "\(startup)")
         // READY means the port is bound: a connection made right after it is accepted.
-        #expect(Self.accepts(port: port))
+        #expect(LoopbackSocket.accepts(port: port))
         #expect(startup.last?.contains("MAINPID=\(process.processIdentifier)") == true)
         #expect(notify.receive(until: "WATCHDOG=1").last?.contains("WATCHDOG=1") == true)
 

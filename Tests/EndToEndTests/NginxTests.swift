@@ -77,7 +77,7 @@ struct NginxTests {
             process.arguments = ["-p", prefix, "-c", "\(prefix)/nginx.conf"]
             process.standardError = FileHandle.nullDevice
             try process.run()
-            for _ in 0..<200 where !(DeploymentTests.accepts(port: httpsPort) && DeploymentTests.accepts(port: httpPort)) {
+            for _ in 0..<200 where !(LoopbackSocket.accepts(port: httpsPort) && LoopbackSocket.accepts(port: httpPort)) {
                 usleep(20_000)
             }
         }

@@ -204,39 +204,34 @@ def write_charts(document, out, name):
         return next((row for row in rows if row["concurrency"] == 8), rows[0] if rows else None)
 
     width = 0.8 / max(len(systems), 1)
-    throughput = out / f"{name}-throughput.png"
-    figure, axis = plt.subplots(figsize=(13, 5.5))
-    for index, system in enumerate(systems):
-        values = [(at8(s, system) or {}).get("throughput", 0) for s in scenarios]
-        axis.bar([i + index * width for i in range(len(scenarios))], values, width, label=SYSTEMS[system], color=colours[system])
-    axis.set_yscale("log")
-    axis.set_ylabel("requests per second (log scale)")
-    axis.set_xticks([i + width * (len(systems) - 1) / 2 for i in range(len(scenarios))])
-    axis.set_xticklabels([s.replace("_", "\n") for s in scenarios], fontsize=8)
-    axis.set_title("Throughput at concurrency 8")
-    axis.legend(fontsize=8)
-    axis.grid(axis="y", alpha=0.3)
-    figure.tight_layout()
-    figure.savefig(throughput, dpi=90)
-    plt.close(figure)
 
-    latency = out / f"{name}-latency.png"
-    figure, axis = plt.subplots(figsize=(13, 5.5))
-    for index, system in enumerate(systems):
+    def chart(path, title, ylabel, draw):
+        """One grouped bar chart: a group per scenario, a bar per system, log scale."""
+        figure, axis = plt.subplots(figsize=(13, 5.5))
+        for index, system in enumerate(systems):
+            draw(axis, system, [i + index * width for i in range(len(scenarios))])
+        axis.set_yscale("log")
+        axis.set_ylabel(ylabel)
+        axis.set_xticks([i + width * (len(systems) - 1) / 2 for i in range(len(scenarios))])
+        axis.set_xticklabels([s.replace("_", "\n") for s in scenarios], fontsize=8)
+        axis.set_title(title)
+        axis.legend(fontsize=8)
+        axis.grid(axis="y", alpha=0.3)
+        figure.tight_layout()
+        figure.savefig(path, dpi=90)
+        plt.close(figure)
+
+    def throughput_bars(axis, system, positions):
+        values = [(at8(s, system) or {}).get("throughput", 0) for s in scenarios]
+        axis.bar(positions, values, width, label=SYSTEMS[system], color=colours[system])
+
+    def latency_bars(axis, system, positions):
         rows = [at8(s, system) for s in scenarios]
-        positions = [i + index * width for i in range(len(scenarios))]
-        p50 = [row["latency_ms"]["p50"] if row else 0 for row in rows]
-        p99 = [row["latency_ms"]["p99"] if row else 0 for row in rows]
-        axis.bar(positions, p99, width, color=colours[system], alpha=0.35)
-        axis.bar(positions, p50, width, color=colours[system], label=SYSTEMS[system])
-    axis.set_yscale("log")
-    axis.set_ylabel("milliseconds (log scale): p50 solid, p99 light")
-    axis.set_xticks([i + width * (len(systems) - 1) / 2 for i in range(len(scenarios))])
-    axis.set_xticklabels([s.replace("_", "\n") for s in scenarios], fontsize=8)
-    axis.set_title("Latency at concurrency 8: p50 and p99")
-    axis.legend(fontsize=8)
-    axis.grid(axis="y", alpha=0.3)
-    figure.tight_layout()
-    figure.savefig(latency, dpi=90)
-    plt.close(figure)
+        axis.bar(positions, [row["latency_ms"]["p99"] if row else 0 for row in rows], width, color=colours[system], alpha=0.35)
+        axis.bar(positions, [row["latency_ms"]["p50"] if row else 0 for row in rows], width, color=colours[system], label=SYSTEMS[system])
+
+    throughput = out / f"{name}-throughput.png"
+    latency = out / f"{name}-latency.png"
+    chart(throughput, "Throughput at concurrency 8", "requests per second (log scale)", throughput_bars)
+    chart(latency, "Latency at concurrency 8: p50 and p99", "milliseconds (log scale): p50 solid, p99 light", latency_bars)
     return throughput, latency

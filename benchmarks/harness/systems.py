@@ -113,6 +113,17 @@ class System:
 
     name = ""
     dicomweb = ""  # DICOMweb root under base, e.g. /dicomweb
+    window_function = ""  # appended to ?window=center,width (Orthanc requires the third value)
+
+    def rendered(self, study, series, instance, window=None, viewport=None):
+        """DICOMweb rendered instance, with a window (center, width) and a square viewport when given."""
+        query = []
+        if window:
+            query.append(f"window={window[0]},{window[1]}{self.window_function}")
+        if viewport:
+            query.append(f"viewport={viewport},{viewport}")
+        path = f"{self.dicomweb}/studies/{study}/series/{series}/instances/{instance}/rendered"
+        return path + ("?" + "&".join(query) if query else "")
 
     def stats(self):
         return process_tree_stats(self.process.pid)
@@ -141,14 +152,6 @@ class DicomServe(System):
     def ready(self):
         return wait_until(self.base + "/api/v1/health")
 
-    def rendered(self, study, series, instance, window=None, viewport=None):
-        query = []
-        if window:
-            query.append(f"window={window[0]},{window[1]}")
-        if viewport:
-            query.append(f"viewport={viewport},{viewport}")
-        return f"/dicomweb/studies/{study}/series/{series}/instances/{instance}/rendered" + ("?" + "&".join(query) if query else "")
-
     def json_image(self, instance, preset):
         return f"/api/v1/dicom/images/{instance}?preset={preset}"
 
@@ -158,6 +161,7 @@ class DicomServe(System):
 
 class Orthanc(System):
     dicomweb = "/dicom-web"
+    window_function = ",linear"
 
     def __init__(self, storage, work):
         self.name, self.storage, self.work = "orthanc", storage, work
@@ -190,13 +194,6 @@ class Orthanc(System):
         mine = [line for line in listening.splitlines() if f"pid={self.process.pid}," in line]
         return bool(mine) and all(" 127.0.0.1:" in line or " [::1]:" in line for line in mine)
 
-    def rendered(self, study, series, instance, window=None, viewport=None):
-        query = []
-        if window:
-            query.append(f"window={window[0]},{window[1]},linear")
-        if viewport:
-            query.append(f"viewport={viewport},{viewport}")
-        return f"/dicom-web/studies/{study}/series/{series}/instances/{instance}/rendered" + ("?" + "&".join(query) if query else "")
 
 
 class PythonBaseline(System):
