@@ -12,7 +12,7 @@ struct DicomServeCommand: AsyncParsableCommand {
         ]
     )
 
-    static let version = "0.2.0"
+    static let version = "0.3.0"
 }
 
 /// A failure to report on one line and exit with `exitCode`.
