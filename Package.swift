@@ -33,7 +33,6 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
-        .package(url: "https://github.com/swift-extras/swift-extras-base64", from: "1.2.0"),
     ],
     targets: [
         // C shims: small C APIs in the libspng shape (limits in, codes out, caller-owned buffers).
@@ -87,7 +86,6 @@ let package = Package(
             dependencies: [
                 "DicomCatalog", "DicomCodec", "DicomImaging", "DicomWeb", "RenderCache",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
-                .product(name: "ExtrasBase64", package: "swift-extras-base64"),  // ~2× Foundation's base64 for data URLs
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -139,6 +139,11 @@ public final class ImageEncoder: Sendable {
         bytes.withUnsafeBufferPointer { Data(buffer: $0) }.base64EncodedString()
     }
 
+    /// The base64 text as UTF-8 bytes, for bodies written without a `String` in between.
+    public static func base64Bytes(_ bytes: [UInt8]) -> [UInt8] {
+        Array(bytes.withUnsafeBufferPointer { Data(buffer: $0) }.base64EncodedData())
+    }
+
     private func collect(
         _ body: (UnsafeMutablePointer<cimg_buffer>, UnsafeMutablePointer<CChar>, Int) -> cimg_status
     ) throws(DicomError) -> [UInt8] {

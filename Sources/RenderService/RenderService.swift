@@ -2,7 +2,6 @@ import DicomCatalog
 import DicomCodec
 import DicomImaging
 import DicomWeb
-import ExtrasBase64
 import Foundation
 import RenderCache
 import Synchronization
@@ -252,7 +251,7 @@ public final class RenderService: Sendable {
     public func base64(of result: RenderedImageResult, instance uid: String, options: RenderOptions) -> [UInt8] {
         let key = key(instance: uid, options: options)
         if let cached = base64Cache.value(for: key), cached.isFresh() { return cached.value }
-        let encoded = Base64.encodeToBytes(bytes: result.bytes)
+        let encoded = ImageEncoder.base64Bytes(result.bytes)
         base64Cache.insert(Expiring(encoded, timeToLive: cacheConfiguration.renderedTimeToLive), for: key, cost: encoded.count)
         return encoded
     }
