@@ -50,9 +50,6 @@ extension RenderService {
     /// Moves to `value`, dropping in-process renders of any other generation.
     func adoptGeneration(_ value: Int) {
         let previous = generation.exchange(value, ordering: .relaxed)
-        if previous != value {
-            renderedCache.removeAll { $0.generation != value }
-            base64Cache.removeAll { $0.generation != value }
-        }
+        if previous != value { forgetRenders { $0.generation != value } }
     }
 }

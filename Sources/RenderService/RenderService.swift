@@ -155,8 +155,7 @@ public final class RenderService: Sendable {
             return cacheGeneration
         }
         let next = generation.add(1, ordering: .relaxed).newValue
-        renderedCache.removeAll { $0.generation < next }
-        base64Cache.removeAll { $0.generation < next }
+        forgetRenders { $0.generation < next }
         return next
     }
 
@@ -244,6 +243,12 @@ public final class RenderService: Sendable {
         }
         if shared { metrics.sharedRenders.increment() }
         return result
+    }
+
+    /// Drops in-process renders, and their base64 text with them, whose keys match.
+    func forgetRenders(where matches: (RenderKey) -> Bool) {
+        renderedCache.removeAll(where: matches)
+        base64Cache.removeAll(where: matches)
     }
 
     /// The base64 text of a render of `uid` with `options` (as `render` returned it), from the cache when
@@ -387,8 +392,7 @@ public final class RenderService: Sendable {
 
     func forgetLocally(_ uid: String) {
         instanceRows.forget(uid)
-        renderedCache.removeAll { $0.sopInstanceUID == uid }
-        base64Cache.removeAll { $0.sopInstanceUID == uid }
+        forgetRenders { $0.sopInstanceUID == uid }
         decodedFrames.removeAll { $0.sopInstanceUID == uid }
     }
 
