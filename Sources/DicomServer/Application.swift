@@ -181,7 +181,7 @@ public func buildApplication(
     auditLogger.logLevel = logger.logLevel
     let auditLog = AuditLog(service: service, logger: auditLogger)
     let http = HTTP1Channel.Configuration(
-        idleTimeout: TimeAmount.nanoseconds(Int64(configuration.idleTimeout.components.seconds) * 1_000_000_000),
+        idleTimeout: .seconds(configuration.idleTimeout.components.seconds),
         httpDecoderConfiguration: .init(
             maxHeaderFieldSize: configuration.maximumHeaderFieldSize,
             maxHeaderListSize: configuration.maximumHeaderListSize,

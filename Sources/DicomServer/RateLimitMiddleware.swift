@@ -22,9 +22,9 @@ public struct RateLimits: Sendable, Equatable {
 
 /// Per-client rate limiting (DESIGN.md): 429 with the JSON error body and `Retry-After` past the budget,
 /// and `RateLimit-Policy` / `RateLimit` headers (IETF draft-ietf-httpapi-ratelimit-headers) on every
-/// limited answer. Health, metrics and the viewer's static files are exempt. A client is its principal when authenticated (one budget per key or token subject,
-/// wherever it calls from), else its address. Health, metrics and the viewer's files are exempt, so probes, scrapers and page loads
-/// never eat a client's budget.
+/// limited answer. A client is its principal when authenticated (one budget per key or token subject,
+/// wherever it calls from), else its address. Health, metrics and the viewer's files are exempt, so
+/// probes, scrapers and page loads never eat a client's budget.
 struct RateLimitMiddleware: RouterMiddleware {
     typealias Context = DicomRequestContext
     let limiter: RateLimiter

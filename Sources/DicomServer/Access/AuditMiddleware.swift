@@ -11,11 +11,9 @@ struct AuditMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let rule = AccessPolicy.rule(method: request.method, route: context.endpointPath, path: request.uri.path)
         guard rule.audited else { return try await next(request, context) }
-        let status: Int
         do {
             let response = try await next(request, context)
-            status = Int(response.status.code)
-            record(request, context, status: status)
+            record(request, context, status: Int(response.status.code))
             return response
         } catch {
             record(request, context, status: Int(ErrorMiddleware<Context>.apiError(error, context: context).status.code))
