@@ -211,6 +211,10 @@ struct ServeCommand: AsyncParsableCommand {
         func set(_ key: String, _ value: ConfigContent?) {
             if let value { flags[AbsoluteConfigKey([key])] = ConfigValue(value, isSecret: false) }
         }
+        /// A comma-separated flag value as the list the environment and config file give.
+        func list(_ text: String) -> ConfigContent {
+            .stringArray(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        }
         set("host", host.map(ConfigContent.string))
         set("port", port.map(ConfigContent.int))
         set("dataDir", dataDir.map(ConfigContent.string))
@@ -224,7 +228,7 @@ struct ServeCommand: AsyncParsableCommand {
         set("rateLimit", rateLimit.map(ConfigContent.string))
         set("rateLimitBurst", rateLimitBurst.map(ConfigContent.int))
         set("rateLimitIngest", rateLimitIngest.map(ConfigContent.string))
-        set("trustedProxies", trustedProxies.map { .stringArray($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) })
+        set("trustedProxies", trustedProxies.map(list))
         set("redisUrl", redisUrl.map(ConfigContent.string))
         set("redisTimeoutMs", redisTimeoutMs.map(ConfigContent.int))
         set("cacheMb", cacheMb.map(ConfigContent.int))
@@ -233,13 +237,13 @@ struct ServeCommand: AsyncParsableCommand {
         set("metadataTtl", metadataTtl.map(ConfigContent.int))
         set("idleTimeout", idleTimeout.map(ConfigContent.int))
         set("apiKeysFile", apiKeysFile.map(ConfigContent.string))
-        set("apiKeys", apiKeys.map { .stringArray($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) })
+        set("apiKeys", apiKeys.map(list))
         set("jwtSecretFile", jwtSecretFile.map(ConfigContent.string))
-        set("jwtPublicKeyFiles", jwtPublicKeyFiles.map { .stringArray($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) })
+        set("jwtPublicKeyFiles", jwtPublicKeyFiles.map(list))
         set("jwtIssuer", jwtIssuer.map(ConfigContent.string))
         set("jwtAudience", jwtAudience.map(ConfigContent.string))
         if insecureNoAuth { set("insecureNoAuth", .bool(true)) }
-        set("corsOrigins", corsOrigins.map { .stringArray($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) })
+        set("corsOrigins", corsOrigins.map(list))
 
         let environment = EnvironmentVariablesProvider().prefixKeys(with: "dicomserve")
         var providers: [any ConfigProvider] = [InMemoryProvider(name: "flags", values: flags), environment]
