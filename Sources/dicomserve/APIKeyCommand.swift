@@ -24,13 +24,14 @@ struct APIKeyCommand: ParsableCommand {
         func run() throws {
             let key = APIKeyStore.generateKey()
             let line = "\(name) \(scopes) \(APIKeyStore.digestHex(of: key))"
+            let entry: APIKeyStore.Entry
             do {
-                _ = try APIKeyStore.entry(line)
+                entry = try APIKeyStore.entry(line)
             } catch {
                 throw CommandFailure.usage("\(error.reason)")
             }
             if let append {
-                try Self.append(line, to: append)
+                try Self.append(line, named: entry.name, to: append)
                 FileHandle.standardError.write(Data("added \(name) (\(scopes)) to \(append); the key, shown only now:\n".utf8))
                 print(key)
             } else {
@@ -39,25 +40,29 @@ struct APIKeyCommand: ParsableCommand {
             }
         }
 
-        static func append(_ line: String, to path: String) throws {
-            if !FileManager.default.fileExists(atPath: path) {
-                guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-                    throw CommandFailure.other("cannot create \(path)")
-                }
-            }
-            let existing = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        /// Adds the line to the keys file atomically (a new file renamed over the old, keeping its owner,
+        /// group and mode; 0600 when the file is new), refusing a name the file already has.
+        static func append(_ line: String, named name: String, to path: String) throws {
+            let manager = FileManager.default
+            let existing = manager.fileExists(atPath: path) ? (try? String(contentsOfFile: path, encoding: .utf8)) : ""
+            guard let existing else { throw CommandFailure.other("cannot read \(path)") }
             do {
                 let names = try APIKeyStore(parsing: existing, source: path).entries.map(\.name)
-                let name = String(line.prefix { $0 != " " })
                 if names.contains(name) { throw CommandFailure.usage("\(path) already has a key named \(name)") }
             } catch let error as APIKeyStore.ParseError {
                 throw CommandFailure.usage("\(error)")
             }
-            guard let handle = FileHandle(forWritingAtPath: path) else { throw CommandFailure.other("cannot write \(path)") }
-            defer { try? handle.close() }
-            handle.seekToEndOfFile()
+            var attributes: [FileAttributeKey: Any] = [.posixPermissions: 0o600]
+            if let current = try? manager.attributesOfItem(atPath: path) {
+                for key in [FileAttributeKey.posixPermissions, .ownerAccountID, .groupOwnerAccountID] { attributes[key] = current[key] }
+            }
             let separator = existing.isEmpty || existing.hasSuffix("\n") ? "" : "\n"
-            handle.write(Data((separator + line + "\n").utf8))
+            do {
+                try Data((existing + separator + line + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+                try manager.setAttributes(attributes, ofItemAtPath: path)
+            } catch {
+                throw CommandFailure.other("cannot write \(path): \(error.localizedDescription)")
+            }
         }
     }
 

@@ -81,6 +81,27 @@ struct CommandLineTests {
         #expect(try Self.dicomserve("render", Self.ct, "--window", "-600,1500,SIGMOID", "--format", "png", "-o", output).status == 0)
     }
 
+    @Test func apiKeysAreAppendedAtomicallyAndNamesStayUnique() throws {
+        let file = Self.temporary(".keys")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let first = try Self.dicomserve("api-key", "create", "--name", "viewer", "--scopes", "read", "--append", file)
+        #expect(first.status == 0)
+        let key = String(decoding: first.output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(key.hasPrefix("dsk_"))
+        #expect((try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int) == 0o600, "a new keys file is private")
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: file)
+        #expect(try Self.dicomserve("api-key", "create", "--name", "robot", "--scopes", "write", "--append", file).status == 0)
+        #expect((try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int) == 0o640, "the mode is kept")
+        let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
+        #expect(lines.map { $0.split(separator: " ").prefix(2).joined(separator: " ") } == ["viewer read", "robot write"])
+        let hashed = try DeploymentTests.run(Self.binary, ["api-key", "hash"], standardInput: key).output
+        #expect(lines.first?.hasSuffix(hashed.trimmingCharacters(in: .whitespacesAndNewlines)) == true, "only the digest is stored")
+        let again = try Self.dicomserve("api-key", "create", "--name", "viewer", "--append", file)
+        #expect(again.status == 2)
+        #expect(again.error.contains("already has a key named viewer"))
+        #expect(try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").count == 2)
+    }
+
     @Test func usageErrorsExitTwo() throws {
         let output = Self.temporary(".png")
         for arguments in [
