@@ -5,6 +5,7 @@ usage: bench.py --binary .build/release/dicomserve --data DATASET --baseline-pyt
 """
 import argparse
 import concurrent.futures
+import contextlib
 import datetime
 import json
 import platform
@@ -24,6 +25,16 @@ from systems import DicomServe, Orthanc, PythonBaseline, Redis, wait_until
 
 LUNG = (-600, 1500)
 SOFT = (40, 400)
+
+
+@contextlib.contextmanager
+def running(system):
+    """A started system, stopped (with everything it started) when the block ends, however it ends."""
+    system.start()
+    try:
+        yield system
+    finally:
+        system.stop()
 
 
 def log(message):
@@ -128,17 +139,13 @@ class Bench:
     def run_dicomserve(self, redis):
         data = self.work / "dicomserve-data"
         log("dicomserve: loading the data set by STOW-RS")
-        server = DicomServe("dicomserve", self.binary, data, self.work).start()
-        try:
+        with running(DicomServe("dicomserve", self.binary, data, self.work)) as server:
             server.ready()
             self.record(server, "stow_ct_instances_per_second", round(stow(server, [row[3] for row in self.ct]), 1))
             stow(server, [path for path in self.all_files if path.parent.name != "ct"])
-        finally:
-            server.stop()
 
         log("dicomserve, caches off (uncached scenarios)")
-        uncached = DicomServe("dicomserve-uncached", self.binary, data, self.work, ["--cache-mb", "0", "--frame-cache-mb", "0"]).start()
-        try:
+        with running(DicomServe("dicomserve-uncached", self.binary, data, self.work, ["--cache-mb", "0", "--frame-cache-mb", "0"])) as uncached:
             uncached.ready()
             lung = self.rendered_paths(uncached, self.ct, LUNG)
             self.png_bytes(uncached, lung[60], "image/png")
@@ -152,14 +159,11 @@ class Bench:
                 self.measure("j2k_render", uncached, self.rendered_paths(uncached, self.j2k, LUNG), "image/png")
                 self.measure("jls_render", uncached, self.rendered_paths(uncached, self.jls, LUNG), "image/png")
             self.rss(uncached)
-        finally:
-            uncached.stop()
 
         log("dicomserve, default caches")
         cached = DicomServe("dicomserve", self.binary, data, self.work)
         cold = time.monotonic()
-        cached.start()
-        try:
+        with running(cached):
             wait_until(cached.base + self.rendered_paths(cached, self.ct[60:61], LUNG)[0], headers={"Accept": "image/png"})
             self.record(cached, "cold_start_to_first_render_seconds", round(time.monotonic() - cold, 3))
             lung = self.rendered_paths(cached, self.ct, LUNG)
@@ -171,37 +175,28 @@ class Bench:
             self.measure("series_metadata", cached, [f"/dicomweb/studies/{self.ct[0][0]}/series/{self.ct[0][1]}/metadata"],
                          "application/dicom+json")
             self.rss(cached)
-        finally:
-            cached.stop()
 
         log("dicomserve with Redis (in-process render cache off: every hit comes from Redis)")
         redis.flush()
-        shared = DicomServe("dicomserve-redis", self.binary, data, self.work, ["--cache-mb", "0", "--redis-url", redis.url]).start()
-        try:
+        with running(DicomServe("dicomserve-redis", self.binary, data, self.work, ["--cache-mb", "0", "--redis-url", redis.url])) as shared:
             shared.ready()
             self.measure("png_cached", shared, self.rendered_paths(shared, self.ct, LUNG), "image/png", warm_all=True)
             self.measure("json_cached", shared, [shared.json_image(row[2], "lung") for row in self.ct], warm_all=True,
                          concurrencies=self.latency_concurrencies())
             self.rss(shared)
-        finally:
-            shared.stop()
 
     def run_orthanc(self):
         storage = self.work / "orthanc-storage"
         log("Orthanc: loading the data set by STOW-RS")
-        orthanc = Orthanc(storage, self.work).start()
-        try:
+        with running(Orthanc(storage, self.work)) as orthanc:
             orthanc.ready()
             if not orthanc.listens_on_loopback_only():
                 raise RuntimeError("Orthanc is listening beyond loopback; stopping")
             self.record(orthanc, "stow_ct_instances_per_second", round(stow(orthanc, [row[3] for row in self.ct]), 1))
             stow(orthanc, [path for path in self.all_files if path.parent.name != "ct"])
-        finally:
-            orthanc.stop()
         orthanc = Orthanc(storage, self.work)
         cold = time.monotonic()
-        orthanc.start()
-        try:
+        with running(orthanc):
             wait_until(orthanc.base + self.rendered_paths(orthanc, self.ct[60:61], LUNG)[0], headers={"Accept": "image/png"})
             self.record(orthanc, "cold_start_to_first_render_seconds", round(time.monotonic() - cold, 3))
             lung = self.rendered_paths(orthanc, self.ct, LUNG)
@@ -219,8 +214,6 @@ class Bench:
                 self.measure("j2k_render", orthanc, self.rendered_paths(orthanc, self.j2k, LUNG), "image/png")
                 self.measure("jls_render", orthanc, self.rendered_paths(orthanc, self.jls, LUNG), "image/png")
             self.rss(orthanc)
-        finally:
-            orthanc.stop()
 
     def orthanc_id(self, orthanc, row):
         request = urllib.request.Request(orthanc.base + "/tools/lookup", data=row[2].encode(), method="POST")
@@ -229,8 +222,7 @@ class Bench:
 
     def run_python(self, redis):
         log("Python baseline, no cache")
-        uncached = PythonBaseline("python-uncached", self.python, self.data, self.work).start()
-        try:
+        with running(PythonBaseline("python-uncached", self.python, self.data, self.work)) as uncached:
             uncached.ready()
             self.png_bytes(uncached, uncached.rendered_png(self.ct[60][2], "lung"))
             self.measure("png_uncached_lung", uncached, [uncached.rendered_png(row[2], "lung") for row in self.ct], cpu=True)
@@ -240,15 +232,12 @@ class Bench:
             if not self.quick:
                 self.measure("thumbnail", uncached, [uncached.thumbnail(*row[:3]) for row in self.ct])
             self.rss(uncached)
-        finally:
-            uncached.stop()
 
         log("Python baseline with its Redis cache (1800 s TTL)")
         redis.flush()
         baseline = PythonBaseline("python", self.python, self.data, self.work, redis_url=redis.url)
         cold = time.monotonic()
-        baseline.start()
-        try:
+        with running(baseline):
             wait_until(baseline.base + baseline.json_image(self.ct[60][2], "lung"), timeout=120)
             self.record(baseline, "cold_start_to_first_render_seconds", round(time.monotonic() - cold, 3))
             # No cached raw-PNG run: uvicorn answers raw bytes in two writes that stall on delayed ACKs (40 ms)
@@ -256,8 +245,6 @@ class Bench:
             self.measure("json_cached", baseline, [baseline.json_image(row[2], "lung") for row in self.ct], warm_all=True,
                          concurrencies=self.latency_concurrencies())
             self.rss(baseline)
-        finally:
-            baseline.stop()
 
     # --- request lists -------------------------------------------------------------------------------
 
@@ -280,13 +267,10 @@ class Bench:
     # --- the run -------------------------------------------------------------------------------------
 
     def run(self):
-        redis = Redis(self.work)
-        try:
+        with running(Redis(self.work)) as redis:
             self.run_dicomserve(redis)
             self.run_orthanc()
             self.run_python(redis)
-        finally:
-            redis.stop()
         host = socket.gethostname()
         stamp = datetime.datetime.now().strftime("%Y-%m-%dT%H%M")
         document = {

@@ -86,15 +86,19 @@ class Process:
 
 class Redis:
     def __init__(self, work):
+        self.work = work
         self.port = free_port()
+
+    def start(self):
         self.process = Process(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no", "--loglevel", "warning"], work / "redis.log")
+                                "--appendonly", "no", "--loglevel", "warning"], self.work / "redis.log")
         for _ in range(200):
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
+                return self
             except OSError:
                 time.sleep(0.02)
+        self.process.stop()
         raise TimeoutError("redis-server did not start")
 
     @property
