@@ -56,6 +56,8 @@ let package = Package(
             providers: [.apt(["libturbojpeg0-dev"])]
         ),
         .target(name: "CImageCodecs", dependencies: ["CLibPNG", "CTurboJPEG"]),
+        // zlib: the encoding scanner inflates deflated data sets itself, with a bound, before DCMTK does.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Core: pure computation, standard library only.
         .target(name: "DicomImaging", swiftSettings: swiftSettings),
@@ -64,7 +66,7 @@ let package = Package(
         // Swift face of the shims.
         .target(
             name: "DicomCodec",
-            dependencies: ["CDCMTK", "CImageCodecs", "DicomImaging", "DicomWeb"],
+            dependencies: ["CDCMTK", "CImageCodecs", "CZlib", "DicomImaging", "DicomWeb"],
             swiftSettings: swiftSettings
         ),
 

@@ -10,8 +10,13 @@ public final class DicomFile {
     public let path: String
     public let limits: DecodingLimits
 
-    /// Opens and parses `path`. Pixel data stays on disk until a frame is decoded.
+    /// What `EncodingScanner` found before DCMTK was allowed to parse the file.
+    public let encoding: EncodingScanner.Summary
+
+    /// Opens and parses `path`. The encoding is checked against `limits` first (`EncodingScanner`), so
+    /// DCMTK only ever parses files within them. Pixel data stays on disk until a frame is decoded.
     public init(path: String, limits: DecodingLimits = .default) throws(DicomError) {
+        encoding = try MappedFile.scan(path: path, limits: limits)
         var cLimits = dcmshim_limits(
             max_file_bytes: limits.maxFileBytes,
             max_frame_pixels: limits.maxFramePixels,

@@ -21,7 +21,7 @@ public struct InstanceRenderer: Sendable {
         } catch {
             switch error {
             case .invalidWindow: throw .failure(.invalidRenderParameters, error.description)
-            case .missingPalette: throw .failure(.missingAttribute, error.description)
+            case .missingPalette, .unusableRescale: throw .failure(.missingAttribute, error.description)
             case .frameTooShort: throw .failure(.pixelDataTooShort, error.description)
             case .unsupportedPixelFormat: throw .failure(.unsupportedPixelFormat, error.description)
             }

@@ -44,8 +44,16 @@ public enum FrameRenderer {
         greyscale: GreyscaleAttributes,
         request: RenderRequest
     ) throws(ImagingError) -> GreyscalePipeline {
-        GreyscalePipeline(
-            decoder: StoredValueDecoder(frame.format),
+        let decoder = StoredValueDecoder(frame.format)
+        // A rescale is monotonic, so finite at both ends of the stored range means finite everywhere.
+        if case .rescale(let slope, let intercept) = greyscale.modality {
+            let ends = [greyscale.modality.apply(decoder.valueRange.lowerBound), greyscale.modality.apply(decoder.valueRange.upperBound)]
+            guard slope.isFinite, intercept.isFinite, ends.allSatisfy(\.isFinite) else {
+                throw .unusableRescale(slope: slope, intercept: intercept)
+            }
+        }
+        return GreyscalePipeline(
+            decoder: decoder,
             modality: greyscale.modality,
             voi: try greyscale.voiTransform(for: request.voi, frame: frame),
             inverted: frame.format.photometric == .monochrome1

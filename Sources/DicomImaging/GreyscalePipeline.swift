@@ -104,7 +104,8 @@ public struct GreyscalePipeline: Sendable, Equatable {
             let x = (iota + Lanes(repeating: Double(base))) * slope + intercept
             var y = ((x - origin) / span + 0.5) * 255
             y = (y + 0.5).rounded(.down)
-            y.replace(with: 0, where: y .< 0)
+            // `.!(y .>= 0)` also catches NaN lanes, which the reference's quantize maps to 0.
+            y.replace(with: 0, where: .!(y .>= 0))
             y.replace(with: 255, where: y .> 255)
             if inverted { y = 255 - y }
             for lane in 0..<lanes { table[field(of: base + Int64(lane) * step)] = UInt8(y[lane]) }

@@ -6,6 +6,9 @@ public enum ImagingError: Error, Sendable, Equatable, CustomStringConvertible {
     case missingPalette
     /// A window with a non-finite centre or a width too small for its function.
     case invalidWindow(Window)
+    /// Rescale Slope/Intercept that carry stored values outside the finite numbers (e.g. slope 1e300 on
+    /// 32-bit samples): no window can be computed from them, so the frame is refused, not guessed at.
+    case unusableRescale(slope: Double, intercept: Double)
     /// The decoded samples are fewer than the format needs.
     case frameTooShort(expected: Int, actual: Int)
 
@@ -15,6 +18,8 @@ public enum ImagingError: Error, Sendable, Equatable, CustomStringConvertible {
         case .missingPalette: "PALETTE COLOR image without a usable Red/Green/Blue Palette Color Lookup Table"
         case .invalidWindow(let window):
             "invalid window \(window): width must be ≥ 1 for LINEAR and > 0 for LINEAR_EXACT and SIGMOID"
+        case .unusableRescale(let slope, let intercept):
+            "Rescale Slope \(slope) and Intercept \(intercept) map the stored values outside the finite range"
         case .frameTooShort(let expected, let actual): "decoded frame has \(actual) bytes, \(expected) expected"
         }
     }

@@ -17,7 +17,9 @@ public struct LookupTable: Sendable, Equatable {
 
     @inline(__always)
     public func lookUp(_ input: Int64) -> UInt32 {
-        let index = input - firstMapped
+        // Overflowing differences lie far outside the table on the side of their sign.
+        let (index, overflow) = input.subtractingReportingOverflow(firstMapped)
+        if overflow { return input < firstMapped ? entries[0] : entries[entries.count - 1] }
         if index <= 0 { return entries[0] }
         if index >= Int64(entries.count) { return entries[entries.count - 1] }
         return entries[Int(index)]

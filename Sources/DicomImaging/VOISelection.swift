@@ -30,10 +30,20 @@ extension GreyscaleAttributes {
         case .automatic:
             if let window = windows.first(where: \.isValid) { return .window(window) }
             if let table = voiLookupTables.first { return .lookupTable(table) }
-            return .window(minMaxWindow(frame: frame))
+            return try .window(validMinMaxWindow(frame: frame))
         case .minMax:
-            return .window(minMaxWindow(frame: frame))
+            return try .window(validMinMaxWindow(frame: frame))
         }
+    }
+
+    /// The min/max window, refused when the modality values it spans are not finite numbers.
+    func validMinMaxWindow(frame: PixelFrame) throws(ImagingError) -> Window {
+        let window = minMaxWindow(frame: frame)
+        guard window.isValid else {
+            if case .rescale(let slope, let intercept) = modality { throw .unusableRescale(slope: slope, intercept: intercept) }
+            throw .invalidWindow(window)
+        }
+        return window
     }
 
     /// A LINEAR window whose lower edge is the smallest modality value and upper edge the largest.
@@ -52,7 +62,7 @@ extension GreyscaleAttributes {
             let last = min(stored.upperBound, table.firstMapped + Int64(table.entries.count) - 1)
             var values = [table.lookUp(stored.lowerBound), table.lookUp(stored.upperBound)]
             if first <= last { values += table.entries[Int(first - table.firstMapped)...Int(last - table.firstMapped)] }
-            (low, high) = (Double(values.min()!), Double(values.max()!))
+            (low, high) = (Double(values.min() ?? 0), Double(values.max() ?? 0))
         }
         return Window(center: (low + high) / 2 + 0.5, width: high - low + 1, function: .linear)
     }

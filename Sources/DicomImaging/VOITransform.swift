@@ -24,16 +24,27 @@ public enum VOITransform: Sendable, Equatable {
             }
         case .lookupTable(let table):
             // VOI LUT input is the modality value; non-integer values fall to the entry below.
-            let entry = table.lookUp(Int64(x.rounded(.down)))
+            let entry = table.lookUp(Self.lookupInput(x))
             return Self.quantize(Double(entry) * 255 / Double(table.maximumEntry))
         }
     }
 
     /// Round half up, clamped to 0…255: the same expression in every path so results agree bit for bit.
+    /// Total: NaN (which no comparison admits) maps to 0 rather than reaching the trapping conversion.
     @inline(__always)
     static func quantize(_ y: Double) -> UInt8 {
         let rounded = (y + 0.5).rounded(.down)
-        return rounded <= 0 ? 0 : rounded >= 255 ? 255 : UInt8(rounded)
+        guard rounded > 0 else { return 0 }
+        return rounded >= 255 ? 255 : UInt8(rounded)
+    }
+
+    /// A modality value as a lookup-table input: rounded down and saturated to the range `LookupTable`
+    /// clamps to anyway, so infinities and NaN (mapped to the first entry) never reach `Int64(_:)`.
+    @inline(__always)
+    static func lookupInput(_ x: Double) -> Int64 {
+        guard x > -0x1p52 else { return -(1 << 52) }
+        guard x < 0x1p52 else { return 1 << 52 }
+        return Int64(x.rounded(.down))
     }
 
     /// e^x with the standard library only (DicomImaging imports nothing): Cody–Waite range reduction

@@ -68,7 +68,7 @@ public struct DicomDataSet: Sendable, Equatable {
     public func numbers(_ tag: DicomTag) -> [Double] {
         guard let element = self[tag] else { return [] }
         switch element.value {
-        case .text(let values): return values.compactMap { Double($0.trimmingCharacters(in: " ")) }
+        case .text(let values): return values.compactMap { DecimalString.parse($0) }
         case .binary(let bytes): return BinaryValues.numbers(bytes, vr: element.vr)
         case .sequence, .bulk: return []
         }
@@ -76,9 +76,24 @@ public struct DicomDataSet: Sendable, Equatable {
 
     public func number(_ tag: DicomTag) -> Double? { numbers(tag).first }
 
+    /// The first value of an integer element: IS text parsed as an integer (never through `Double`),
+    /// or a binary integer VR (US, SS, UL, SL, SV, UV) that fits `Int`.
     public func integer(_ tag: DicomTag) -> Int? {
-        guard let value = number(tag), value.isFinite, value == value.rounded(), abs(value) < 1e15 else { return nil }
-        return Int(value)
+        guard let element = self[tag] else { return nil }
+        switch element.value {
+        case .text(let values): return values.first.flatMap { IntegerString.parse($0) }
+        case .binary(let bytes):
+            switch element.vr {
+            case "US": return BinaryValues.read(bytes, as: UInt16.self).first.map(Int.init)
+            case "SS": return BinaryValues.read(bytes, as: Int16.self).first.map(Int.init)
+            case "UL": return BinaryValues.read(bytes, as: UInt32.self).first.map(Int.init)
+            case "SL": return BinaryValues.read(bytes, as: Int32.self).first.map(Int.init)
+            case "SV": return BinaryValues.read(bytes, as: Int64.self).first.map(Int.init)
+            case "UV": return BinaryValues.read(bytes, as: UInt64.self).first.flatMap { Int(exactly: $0) }
+            default: return nil
+            }
+        case .sequence, .bulk: return nil
+        }
     }
 
     public func items(_ tag: DicomTag) -> [DicomDataSet] {
