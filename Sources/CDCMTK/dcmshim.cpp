@@ -46,6 +46,8 @@ struct dcmshim_file {
     dcmshim_limits limits;
     std::string transferSyntax;
     bool convertedToUTF8 = false;
+    /// Which fragments make up which frame: worked out once per object, on the first frame asked for.
+    dcmshim::FragmentMap fragments;
 };
 
 const char *dcmshim_strerror(dcmshim_status status) {
@@ -219,6 +221,9 @@ const char *dcmshim_transfer_syntax(const dcmshim_file *file) {
 
 namespace {
 
+/// Deeper than any real object (enhanced multi-frame objects nest about five levels).
+constexpr unsigned kMaxWalkDepth = 64;
+
 struct Walker {
     uint32_t bulkThreshold;
     dcmshim_visitor visitor;
@@ -240,22 +245,28 @@ struct Walker {
         out.length = object->getLengthField();
     }
 
-    void walkItem(DcmItem *item) {
-        for (unsigned long index = 0; index < item->card() && !stopped; ++index) {
-            DcmElement *element = item->getElement(index);
-            if (element) walkElement(element);
+    // Iterates with nextInContainer, which steps the container's list from where it stands (O(1) per
+    // step), never by index: DCMTK's getElement(i) / getItem(i) walk the list from its head each time.
+    void walkItem(DcmItem *item, unsigned depth) {
+        for (DcmObject *object = item->nextInContainer(nullptr); object && !stopped; object = item->nextInContainer(object)) {
+            walkElement(static_cast<DcmElement *>(object), depth);
         }
     }
 
-    void walkElement(DcmElement *element) {
+    void walkElement(DcmElement *element, unsigned depth) {
         dcmshim_element out;
         describe(element, out);
         if (element->ident() == EVR_SQ) {
+            // Bounded recursion: the caller's scanner refuses deeper files before DCMTK parses them,
+            // and this check keeps the walker safe on its own.
+            if (depth >= kMaxWalkDepth) {
+                throw Failure(DCMSHIM_ERR_LIMIT_EXCEEDED, "sequences are nested more than " + std::to_string(kMaxWalkDepth) + " deep");
+            }
             emit(DCMSHIM_EVENT_SEQUENCE_BEGIN, &out);
             auto *sequence = static_cast<DcmSequenceOfItems *>(element);
-            for (unsigned long index = 0; index < sequence->card() && !stopped; ++index) {
+            for (DcmObject *item = sequence->nextInContainer(nullptr); item && !stopped; item = sequence->nextInContainer(item)) {
                 emit(DCMSHIM_EVENT_ITEM_BEGIN, nullptr);
-                walkItem(sequence->getItem(index));
+                walkItem(static_cast<DcmItem *>(item), depth + 1);
                 emit(DCMSHIM_EVENT_ITEM_END, nullptr);
             }
             emit(DCMSHIM_EVENT_SEQUENCE_END, &out);
@@ -315,8 +326,8 @@ dcmshim_status dcmshim_walk(dcmshim_file *file, int include_meta, uint32_t bulk_
             (void)file->format.convertToUTF8();
         }
         Walker walker{bulk_threshold, visitor, context};
-        if (include_meta) walker.walkItem(file->format.getMetaInfo());
-        walker.walkItem(file->format.getDataset());
+        if (include_meta) walker.walkItem(file->format.getMetaInfo(), 0);
+        walker.walkItem(file->format.getDataset(), 0);
     });
 }
 
@@ -335,7 +346,7 @@ dcmshim_status dcmshim_decode_frame(dcmshim_file *file, uint32_t frame_index, vo
     }
     return guarded(message, message_capacity, [&] {
         *decoded = dcmshim::decodeFrame(*file->format.getDataset(), file->limits, file->transferSyntax, frame_index,
-                                        static_cast<uint8_t *>(buffer), capacity);
+                                        static_cast<uint8_t *>(buffer), capacity, file->fragments);
     });
 }
 
@@ -344,7 +355,7 @@ dcmshim_status dcmshim_encapsulated_frame(dcmshim_file *file, uint32_t frame_ind
     if (!file || !size) return report(Failure(DCMSHIM_ERR_INTERNAL, "null argument"), message, capacity);
     return guarded(message, capacity, [&] {
         std::vector<uint8_t> bytes =
-            dcmshim::encapsulatedFrame(*file->format.getDataset(), file->limits, frame_index);
+            dcmshim::encapsulatedFrame(*file->format.getDataset(), file->limits, frame_index, file->fragments);
         if (buffer) {
             if (*size < bytes.size()) throw Failure(DCMSHIM_ERR_BUFFER_TOO_SMALL, "buffer too small for the frame");
             std::memcpy(buffer, bytes.data(), bytes.size());

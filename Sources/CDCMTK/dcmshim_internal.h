@@ -10,6 +10,7 @@
 #include <vector>
 
 class DcmItem;
+class DcmPixelItem;
 class DcmPixelSequence;
 
 namespace dcmshim {
@@ -21,12 +22,21 @@ struct Failure {
     Failure(dcmshim_status s, std::string m) : status(s), message(std::move(m)) {}
 };
 
+/// The fragments of encapsulated pixel data in order (index 0 is the Basic Offset Table) and the index
+/// of each frame's first fragment. Built once per object by one pass over the sequence.
+struct FragmentMap {
+    bool built = false;
+    std::vector<DcmPixelItem *> items;
+    std::vector<size_t> starts;
+};
+
 dcmshim_frame_info readFrameInfo(DcmItem &dataset, const dcmshim_limits &limits);
 
 dcmshim_frame_info decodeFrame(DcmItem &dataset, const dcmshim_limits &limits, const std::string &transferSyntax,
-                               uint32_t frameIndex, uint8_t *buffer, size_t capacity);
+                               uint32_t frameIndex, uint8_t *buffer, size_t capacity, FragmentMap &fragments);
 
-std::vector<uint8_t> encapsulatedFrame(DcmItem &dataset, const dcmshim_limits &limits, uint32_t frameIndex);
+std::vector<uint8_t> encapsulatedFrame(DcmItem &dataset, const dcmshim_limits &limits, uint32_t frameIndex,
+                                       FragmentMap &fragments);
 
 /// Decodes a JPEG 2000 codestream (or JP2 file) with OpenJPEG into `buffer`, laid out as `info` says.
 void decodeJPEG2000(const std::vector<uint8_t> &codestream, dcmshim_frame_info &info, uint8_t *buffer,

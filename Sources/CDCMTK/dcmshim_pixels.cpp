@@ -11,6 +11,7 @@
 
 #include "dcmshim_internal.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -81,39 +82,48 @@ uint64_t readLittleEndian(const uint8_t *bytes, int width) {
     return value;
 }
 
-/// Fragment indices (0 is the Basic Offset Table item) of the first fragment of every frame.
-std::vector<unsigned long> frameStartFragments(DcmItem &dataset, DcmPixelSequence &sequence, uint32_t frames) {
-    unsigned long items = sequence.card();
+/// Collects the fragment items in one pass (nextInContainer steps the list; getItem(i) would walk it
+/// from its head every time) and works out where each frame starts: Extended Offset Table, else Basic
+/// Offset Table, else one frame per fragment opening a codestream. Offsets are matched by a binary search
+/// over the fragments' positions, so the whole map costs O(fragments · log fragments), once per object.
+void buildFragmentMap(DcmItem &dataset, DcmPixelSequence &sequence, uint32_t frames, FragmentMap &map) {
+    map.items.clear();
+    map.starts.clear();
+    for (DcmObject *object = sequence.nextInContainer(nullptr); object; object = sequence.nextInContainer(object)) {
+        map.items.push_back(static_cast<DcmPixelItem *>(object));
+    }
+    size_t items = map.items.size();
     if (items < 2) throw Failure(DCMSHIM_ERR_CORRUPT, "encapsulated Pixel Data has no fragments");
-    unsigned long fragments = items - 1;
-    std::vector<unsigned long> starts;
-    if (frames == 1) return {1};
+    size_t fragments = items - 1;
+    map.built = true;
+    if (frames == 1) {
+        map.starts = {1};
+        return;
+    }
     if (fragments == frames) {
-        for (unsigned long index = 1; index <= fragments; ++index) starts.push_back(index);
-        return starts;
+        for (size_t index = 1; index <= fragments; ++index) map.starts.push_back(index);
+        return;
     }
 
-    // Byte offsets of each fragment item from the first one, as offset tables count them.
+    // Byte offsets of each fragment item from the first one, as offset tables count them (increasing).
     std::vector<uint64_t> positions(items, 0);
     uint64_t position = 0;
-    for (unsigned long index = 1; index < items; ++index) {
-        DcmPixelItem *item = nullptr;
-        if (sequence.getItem(item, index).bad() || !item) throw Failure(DCMSHIM_ERR_CORRUPT, "unreadable fragment");
+    for (size_t index = 1; index < items; ++index) {
         positions[index] = position;
-        position += 8 + item->getLength();
+        position += 8 + map.items[index]->getLength();
     }
     auto startsFromOffsets = [&](const std::vector<uint64_t> &offsets) {
-        std::vector<unsigned long> result;
+        std::vector<size_t> result;
         for (uint64_t offset : offsets) {
-            unsigned long found = 0;
-            for (unsigned long index = 1; index < items; ++index) {
-                if (positions[index] == offset) { found = index; break; }
+            auto found = std::lower_bound(positions.begin() + 1, positions.end(), offset);
+            if (found == positions.end() || *found != offset) {
+                throw Failure(DCMSHIM_ERR_CORRUPT, "an offset table entry does not point at a fragment");
             }
-            if (!found) throw Failure(DCMSHIM_ERR_CORRUPT, "an offset table entry does not point at a fragment");
-            if (!result.empty() && found <= result.back()) {
+            size_t index = size_t(found - positions.begin());
+            if (!result.empty() && index <= result.back()) {
                 throw Failure(DCMSHIM_ERR_CORRUPT, "offset table entries are not increasing");
             }
-            result.push_back(found);
+            result.push_back(index);
         }
         return result;
     };
@@ -126,47 +136,59 @@ std::vector<unsigned long> frameStartFragments(DcmItem &dataset, DcmPixelSequenc
         if (extended->getUint8Array(bytes).good() && bytes) {
             std::vector<uint64_t> offsets;
             for (uint32_t frame = 0; frame < frames; ++frame) offsets.push_back(readLittleEndian(bytes + 8 * frame, 8));
-            return startsFromOffsets(offsets);
+            map.starts = startsFromOffsets(offsets);
+            return;
         }
     }
 
     // Basic Offset Table: the first item, 32-bit offsets.
-    DcmPixelItem *table = nullptr;
-    if (sequence.getItem(table, 0).good() && table && table->getLength() >= 4ull * frames) {
+    DcmPixelItem *table = map.items[0];
+    if (table->getLength() >= 4ull * frames) {
         Uint8 *bytes = nullptr;
         if (table->getUint8Array(bytes).good() && bytes) {
             std::vector<uint64_t> offsets;
             for (uint32_t frame = 0; frame < frames; ++frame) offsets.push_back(readLittleEndian(bytes + 4 * frame, 4));
-            return startsFromOffsets(offsets);
+            map.starts = startsFromOffsets(offsets);
+            return;
         }
     }
 
     // No table: a frame starts at every fragment that opens with a JPEG SOI or JPEG 2000 SOC marker.
-    for (unsigned long index = 1; index < items; ++index) {
-        DcmPixelItem *item = nullptr;
+    for (size_t index = 1; index < items; ++index) {
+        DcmPixelItem *item = map.items[index];
         Uint8 *bytes = nullptr;
-        if (sequence.getItem(item, index).bad() || !item || item->getLength() < 2) continue;
+        if (item->getLength() < 2) continue;
         if (item->getUint8Array(bytes).bad() || !bytes) continue;
-        if (bytes[0] == 0xFF && (bytes[1] == 0xD8 || bytes[1] == 0x4F)) starts.push_back(index);
+        if (bytes[0] == 0xFF && (bytes[1] == 0xD8 || bytes[1] == 0x4F)) map.starts.push_back(index);
     }
-    if (starts.size() != frames) {
+    if (map.starts.size() != frames) {
+        map.built = false;
         throw Failure(DCMSHIM_ERR_CORRUPT, "cannot tell which fragments belong to which frame: " +
                                                std::to_string(fragments) + " fragments, " + std::to_string(frames) +
                                                " frames, and no usable offset table");
     }
-    return starts;
 }
 
-std::vector<uint8_t> frameFragments(DcmItem &dataset, uint32_t frames, uint32_t frameIndex) {
-    DcmPixelSequence *sequence = pixelSequence(dataset);
-    std::vector<unsigned long> starts = frameStartFragments(dataset, *sequence, frames);
-    unsigned long first = starts[frameIndex];
-    unsigned long end = frameIndex + 1 < starts.size() ? starts[frameIndex + 1] : sequence->card();
+FragmentMap &fragmentMap(DcmItem &dataset, uint32_t frames, FragmentMap &map) {
+    if (!map.built) {
+        try {
+            buildFragmentMap(dataset, *pixelSequence(dataset), frames, map);
+        } catch (...) {
+            map.built = false;
+            throw;
+        }
+    }
+    return map;
+}
+
+std::vector<uint8_t> frameFragments(DcmItem &dataset, uint32_t frames, uint32_t frameIndex, FragmentMap &cache) {
+    FragmentMap &map = fragmentMap(dataset, frames, cache);
+    size_t first = map.starts[frameIndex];
+    size_t end = frameIndex + 1 < map.starts.size() ? map.starts[frameIndex + 1] : map.items.size();
     std::vector<uint8_t> bytes;
-    for (unsigned long index = first; index < end; ++index) {
-        DcmPixelItem *item = nullptr;
+    for (size_t index = first; index < end; ++index) {
+        DcmPixelItem *item = map.items[index];
         Uint8 *data = nullptr;
-        if (sequence->getItem(item, index).bad() || !item) throw Failure(DCMSHIM_ERR_CORRUPT, "unreadable fragment");
         if (item->getLength() == 0) continue;
         OFCondition condition = item->getUint8Array(data);
         if (condition.bad() || !data) {
@@ -294,15 +316,16 @@ dcmshim_frame_info readFrameInfo(DcmItem &dataset, const dcmshim_limits &limits)
     return info;
 }
 
-std::vector<uint8_t> encapsulatedFrame(DcmItem &dataset, const dcmshim_limits &limits, uint32_t frameIndex) {
+std::vector<uint8_t> encapsulatedFrame(DcmItem &dataset, const dcmshim_limits &limits, uint32_t frameIndex,
+                                       FragmentMap &fragments) {
     dcmshim_frame_info info = readFrameInfo(dataset, limits);
     checkFrameIndex(info, frameIndex);
     if (!info.is_encapsulated) throw Failure(DCMSHIM_ERR_UNSUPPORTED_TRANSFER_SYNTAX, "pixel data is not encapsulated");
-    return frameFragments(dataset, info.number_of_frames, frameIndex);
+    return frameFragments(dataset, info.number_of_frames, frameIndex, fragments);
 }
 
 dcmshim_frame_info decodeFrame(DcmItem &dataset, const dcmshim_limits &limits, const std::string &transferSyntax,
-                               uint32_t frameIndex, uint8_t *buffer, size_t capacity) {
+                               uint32_t frameIndex, uint8_t *buffer, size_t capacity, FragmentMap &fragments) {
     dcmshim_frame_info info = readFrameInfo(dataset, limits);
     checkFrameIndex(info, frameIndex);
     if (capacity < info.frame_bytes + (info.frame_bytes & 1)) {
@@ -320,12 +343,12 @@ dcmshim_frame_info decodeFrame(DcmItem &dataset, const dcmshim_limits &limits, c
     }
 
     if (transferSyntax == kRLELossless) {
-        decodeRLE(frameFragments(dataset, info.number_of_frames, frameIndex), info, buffer, capacity);
+        decodeRLE(frameFragments(dataset, info.number_of_frames, frameIndex, fragments), info, buffer, capacity);
         return info;
     }
 
     if (info.is_encapsulated && (transferSyntax == kJPEG2000Lossless || transferSyntax == kJPEG2000)) {
-        std::vector<uint8_t> codestream = frameFragments(dataset, info.number_of_frames, frameIndex);
+        std::vector<uint8_t> codestream = frameFragments(dataset, info.number_of_frames, frameIndex, fragments);
         decodeJPEG2000(codestream, info, buffer, capacity);
         return info;
     }
@@ -348,8 +371,7 @@ dcmshim_frame_info decodeFrame(DcmItem &dataset, const dcmshim_limits &limits, c
         }
     }
 
-    DcmPixelSequence *sequence = pixelSequence(dataset);
-    Uint32 startFragment = Uint32(frameStartFragments(dataset, *sequence, info.number_of_frames)[frameIndex]);
+    Uint32 startFragment = Uint32(fragmentMap(dataset, info.number_of_frames, fragments).starts[frameIndex]);
     OFString colorModel;
     Uint32 bufferSize = Uint32(info.frame_bytes + (info.frame_bytes & 1));
     OFCondition condition = pixelData->getUncompressedFrame(&dataset, frameIndex, startFragment, buffer, bufferSize,
