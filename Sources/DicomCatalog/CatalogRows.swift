@@ -90,6 +90,8 @@ public struct AuditRow: Sendable, Equatable, Codable, FetchableRecord, Persistab
     public var seriesInstanceUID: String?
     public var sopInstanceUID: String?
     public var status: Int
+    /// How many accesses the row stands for: 1, or the refusals aggregated into it.
+    public var count: Int = 1
 
     public init(
         time: Date = Date(),

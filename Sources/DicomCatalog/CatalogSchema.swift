@@ -99,6 +99,12 @@ enum CatalogSchema {
             try db.create(index: "audit_on_principal", on: "audit", columns: ["principal", "time"])
             try db.create(index: "audit_on_study", on: "audit", columns: ["studyInstanceUID", "time"])
         }
+        migrator.registerMigration("v4: audit rows stand for one access or an aggregate of refusals") { db in
+            try db.alter(table: "audit") { t in
+                // Refusals (401, 429) of one client on one route are written once per flush with their count.
+                t.add(column: "count", .integer).notNull().defaults(to: 1)
+            }
+        }
         return migrator
     }
 }

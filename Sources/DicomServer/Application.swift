@@ -85,7 +85,18 @@ public struct ServerConfiguration: Sendable {
     }
 
     /// Whether the listening address is loopback only.
-    public var isLoopback: Bool { ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.") }
+    public var isLoopback: Bool { Self.isLoopback(host) }
+
+    /// `localhost`, `::1` or a dotted-quad address in 127.0.0.0/8 (four decimal octets, nothing else:
+    /// `127.evil.example` is a host name, not loopback).
+    public static func isLoopback(_ host: String) -> Bool {
+        if ["localhost", "::1"].contains(host.lowercased()) { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4, octets[0] == "127" else { return false }
+        return octets.allSatisfy { octet in
+            (1...3).contains(octet.count) && octet.allSatisfy(\.isASCII) && octet.allSatisfy(\.isNumber) && (Int(octet) ?? 256) <= 255
+        }
+    }
 
     /// The CORS policy: the configured list, else any origin on loopback (development) and none elsewhere.
     public var corsPolicy: CORSPolicy {
@@ -110,6 +121,11 @@ public func buildRouter(
     router.add(middleware: CORSMiddleware(policy: configuration.corsPolicy))
     router.add(middleware: ClientAddressMiddleware(trustedProxies: configuration.trustedProxies))
     router.add(middleware: RequestLogMiddleware())
+    let limiter = RateLimiter(redis: service.redis)
+    if let limits = configuration.rateLimits {
+        // Before authentication: a refused address costs neither a credential check nor an audit row.
+        router.add(middleware: AddressRateLimitMiddleware(limiter: limiter, limits: limits))
+    }
     router.add(middleware: AuthenticationMiddleware(authenticator: configuration.authenticator))
     router.add(middleware: AuditMiddleware(log: auditLog))  // sees the final status of refused requests too
     router.add(middleware: ErrorMiddleware())
@@ -126,7 +142,7 @@ public func buildRouter(
         )
     }
     if let limits = configuration.rateLimits {
-        router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(redis: service.redis), limits: limits))
+        router.add(middleware: RateLimitMiddleware(limiter: limiter, limits: limits))
     }
     AuditRoutes(service: service, log: auditLog).register(on: router)
     if configuration.webDirectory != nil {

@@ -10,6 +10,8 @@ public struct DicomRequestContext: RequestContext, RemoteAddressRequestContext {
     public var clientAddress: String
     /// Set by `AuthenticationMiddleware`; `.disabled` until then.
     public var authentication: Authentication = .disabled
+    /// Set by `RateLimitMiddleware` on uploads: charges each instance beyond the first; nil when unlimited.
+    public var uploadBudget: UploadBudget?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -40,7 +40,7 @@ struct JSONAPIRoutes<Context: RequestContext> {
             statistics.snapshot(cache: service.renderedCache.statistics, cacheEnabled: service.renderedCache.capacity > 0)
         }
         let dicom = api.group("dicom")
-        dicom.post("instances") { request, _ in try await upload(request) }
+        dicom.post("instances") { request, context in try await upload(request, context) }
         dicom.post("clear-cache") { _, _ in ClearCacheJSON(cleared: true, generation: await service.bumpCacheGeneration()) }
         dicom.get("ingestions") { request, _ in try await ingestions(request) }
         dicom.get("presets") { _, _ in PresetsJSON(presets: service.presets.presets.map(PresetJSON.init)) }
@@ -103,8 +103,8 @@ struct JSONAPIRoutes<Context: RequestContext> {
 
     /// `POST /api/v1/dicom/instances`: one application/dicom body or a multipart of them. 200 when
     /// anything was stored (each file's outcome listed), 422 when nothing was.
-    func upload(_ request: Request) async throws -> UploadJSON {
-        let upload = try await UploadedInstances(request, limit: maximumUploadSize, multipartOnly: false)
+    func upload(_ request: Request, _ context: Context) async throws -> UploadJSON {
+        let upload = try await UploadedInstances(request, limit: maximumUploadSize, multipartOnly: false, budget: (context as? DicomRequestContext)?.uploadBudget)
         var results: [UploadedInstanceJSON] = []
         for item in upload.items {
             switch item {

@@ -18,7 +18,7 @@ struct STOWRoutes<Context: RequestContext> {
     }
 
     func store(_ request: Request, _ context: Context, study: String?) async throws -> Response {
-        let upload = try await UploadedInstances(request, limit: maximumBodySize, multipartOnly: true)
+        let upload = try await UploadedInstances(request, limit: maximumBodySize, multipartOnly: true, budget: (context as? DicomRequestContext)?.uploadBudget)
         let base = QIDORoutes<Context>.base(request)
         var outcomes: [StoreOutcome] = []
         for item in upload.items {

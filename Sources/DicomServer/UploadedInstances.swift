@@ -12,8 +12,13 @@ struct UploadedInstances {
 
     var items: [Item]
 
-    /// Reads at most `limit` bytes (413 beyond) and splits the body. 415 for other media types.
-    init(_ request: Request, limit: Int, multipartOnly: Bool) async throws {
+    /// At most this many parts in one upload (400 beyond).
+    static let maximumParts = 2_000
+
+    /// Reads at most `limit` bytes (413 beyond) and splits the body. 415 for other media types; 400 for
+    /// a malformed body (a broken chunked encoding included); 429 when the client's ingest budget cannot
+    /// pay for every instance beyond the first.
+    init(_ request: Request, limit: Int, multipartOnly: Bool, budget: UploadBudget? = nil) async throws {
         let contentType = request.headers[.contentType] ?? ""
         guard let mediaType = DicomWeb.MediaType(parsing: contentType) else {
             throw Self.unsupported(contentType, multipartOnly: multipartOnly)
@@ -33,6 +38,9 @@ struct UploadedInstances {
             buffer = try await request.body.collect(upTo: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw APIError(.contentTooLarge, "the request body is larger than \(limit) bytes", details: ["limit": "\(limit)"])
+        } catch {
+            // Whatever else stops the body (a malformed chunked encoding, a reset) is the client's doing.
+            throw APIError(.badRequest, "the request body could not be read", details: ["reason": String(describing: type(of: error))])
         }
         let body = Array(buffer.readableBytesView)
         guard isMultipart else {
@@ -41,10 +49,11 @@ struct UploadedInstances {
         }
         let parts: [MultipartPart]
         do {
-            parts = try Multipart.read(body, boundary: try Multipart.boundary(of: mediaType))
+            parts = try Multipart.read(body, boundary: try Multipart.boundary(of: mediaType), maximumParts: Self.maximumParts)
         } catch {
             throw APIError(.badRequest, "the multipart body cannot be read", details: ["reason": error.description])
         }
+        try await budget?.charge(further: parts.count - 1)
         items = parts.map { part in
             // Parts without a Content-Type take the multipart's `type` (application/dicom); form parts
             // are often application/octet-stream.

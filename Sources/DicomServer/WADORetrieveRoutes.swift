@@ -46,7 +46,7 @@ struct WADORetrieveRoutes<Context: RequestContext> {
             }
             // Pixel data is bulk data made of frames: answered like a request for all of them.
             if [DicomTag(0x7FE0, 0x0010), DicomTag(0x7FE0, 0x0008), DicomTag(0x7FE0, 0x0009)].contains(tag) {
-                return try await frames(request, row: row, numbers: Array(1...row.numberOfFrames))
+                return try await frames(request, row: row, numbers: try service.allFrameNumbers(of: row))
             }
             let bytes = try await service.bulkData(row, tag: tag)
             return Self.multipart(

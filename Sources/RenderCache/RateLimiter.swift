@@ -53,13 +53,14 @@ public final class RateLimiter: Sendable {
         local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
         local interval = tonumber(ARGV[1])
         local tolerance = tonumber(ARGV[2]) * interval
+        local cost = tonumber(ARGV[3])
         local tat = tonumber(redis.call('GET', KEYS[1]) or now)
         if tat < now then tat = now end
-        local new_tat = tat + interval
+        local new_tat = tat + interval * cost
         if new_tat - now > tolerance then
           return {0, 0, new_tat - now - tolerance, tat - now}
         end
-        redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now)
+        if cost > 0 and new_tat > now then redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now) end
         return {1, math.floor((tolerance - (new_tat - now)) / interval), 0, new_tat - now}
         """
 
@@ -67,12 +68,13 @@ public final class RateLimiter: Sendable {
         self.redis = redis
     }
 
-    /// Counts one request of `client` against `policy`.
-    public func check(_ client: String, policy: RateLimitPolicy) async -> RateLimitDecision {
-        let key = "dicomserve:ratelimit:\(policy.name):\(client)"
+    /// Counts `cost` requests of `client` against `policy` (cost 0 only asks whether the budget is spent).
+    public func check(_ client: String, policy: RateLimitPolicy, cost: Int = 1) async -> RateLimitDecision {
+        let key = "dicomserve:ratelimit:\(policy.name):\(client.prefix(128))"
+        let cost = max(0, cost)
         if let redis,
             case .array(let values)? = try? await redis.command(
-                ["EVAL", Self.script, "1", key, "\(policy.intervalMilliseconds)", "\(policy.burst)"].map { Array($0.utf8) }
+                ["EVAL", Self.script, "1", key, "\(policy.intervalMilliseconds)", "\(policy.burst)", "\(cost)"].map { Array($0.utf8) }
             ),
             values.count == 4, case .integer(let allowed) = values[0], case .integer(let remaining) = values[1],
             case .integer(let retry) = values[2], case .integer(let reset) = values[3]
@@ -85,16 +87,16 @@ public final class RateLimiter: Sendable {
                 shared: true
             )
         }
-        return checkLocally(key, policy: policy)
+        return checkLocally(key, policy: policy, cost: cost)
     }
 
-    func checkLocally(_ key: String, policy: RateLimitPolicy, now: Int64 = MonotonicTime.milliseconds()) -> RateLimitDecision {
+    func checkLocally(_ key: String, policy: RateLimitPolicy, cost: Int = 1, now: Int64 = MonotonicTime.milliseconds()) -> RateLimitDecision {
         let interval = policy.intervalMilliseconds
         let tolerance = Int64(policy.burst) * interval
         return local.withLock { arrivals in
             if arrivals.count > 100_000 { arrivals = arrivals.filter { $0.value > now } }  // forget idle clients
             let tat = max(arrivals[key] ?? now, now)
-            let next = tat + interval
+            let next = tat + interval * Int64(cost)
             if next - now > tolerance {
                 return Self.decision(
                     allowed: false,
@@ -104,7 +106,7 @@ public final class RateLimiter: Sendable {
                     shared: false
                 )
             }
-            arrivals[key] = next
+            if cost > 0 { arrivals[key] = next }
             return Self.decision(
                 allowed: true,
                 remaining: Int((tolerance - (next - now)) / interval),

@@ -94,36 +94,70 @@ extension RenderService {
         numbers: [Int],
         representation: RetrieveNegotiation.FrameRepresentation
     ) async throws -> [[UInt8]] {
-        for number in numbers where !(1...row.numberOfFrames).contains(number) {
-            throw RenderServiceError.invalidParameter(name: "frames", reason: "frame \(number) is not in 1…\(row.numberOfFrames)")
-        }
+        try checkFrameRequest(numbers, of: row)
+        let byteLimit = retrieveLimits.maxResponseBytes
         let syntax = TransferSyntax(uid: row.transferSyntaxUID)
         if representation == .stored && !syntax.isNative {
             let limits = self.limits
             return try await filePool.run {
                 do {
+                    var budget = ResponseBudget(limit: byteLimit)
                     let file = try DicomFile(path: row.filePath, limits: limits)
-                    return try numbers.map { try file.encapsulatedFrame($0) }
+                    return try numbers.map { number in try budget.charge(try file.encapsulatedFrame(number)) }
                 } catch let error as DicomError {
                     throw RenderServiceError.unrenderable(error)
                 }
             }
         }
         if let layout = NativeFrameLayout(row) {
+            // Every frame has the same size, so the whole answer is priced before anything is read.
+            var budget = ResponseBudget(limit: byteLimit)
+            try budget.reserve(layout.frameLength, times: numbers.count)
             return try await filePool.run { try layout.read(numbers, from: row) }
         }
         let limits = self.limits
         return try await pool.run {
             do {
+                var budget = ResponseBudget(limit: byteLimit)
                 let file = try DicomFile(path: row.filePath, limits: limits)
                 return try numbers.map { number in
                     let frame = try file.decodeFrame(number)
-                    return Array(frame.bytes.prefix(frame.format.frameByteCount))
+                    return try budget.charge(Array(frame.bytes.prefix(frame.format.frameByteCount)))
                 }
             } catch let error as DicomError {
                 throw RenderServiceError.unrenderable(error)
             }
         }
+    }
+
+    /// Frame numbers within the instance, each asked for once, at most `maxFramesPerRequest` of them.
+    public func checkFrameRequest(_ numbers: [Int], of row: InstanceRow) throws {
+        guard numbers.count <= retrieveLimits.maxFramesPerRequest else {
+            throw RenderServiceError.invalidParameter(
+                name: "frames",
+                reason: "\(numbers.count) frames asked for, at most \(retrieveLimits.maxFramesPerRequest) per request"
+            )
+        }
+        var seen = Set<Int>()
+        for number in numbers {
+            guard (1...max(1, row.numberOfFrames)).contains(number) else {
+                throw RenderServiceError.invalidParameter(name: "frames", reason: "frame \(number) is not in 1…\(row.numberOfFrames)")
+            }
+            guard seen.insert(number).inserted else {
+                throw RenderServiceError.invalidParameter(name: "frames", reason: "frame \(number) is asked for more than once")
+            }
+        }
+    }
+
+    /// Every frame of an instance (bulk data of Pixel Data), within the same limits as a frames request.
+    public func allFrameNumbers(of row: InstanceRow) throws -> [Int] {
+        guard row.numberOfFrames <= retrieveLimits.maxFramesPerRequest else {
+            throw RenderServiceError.invalidParameter(
+                name: "frames",
+                reason: "the instance has \(row.numberOfFrames) frames, more than the \(retrieveLimits.maxFramesPerRequest) one request may return; ask for frames/1,2,… in parts"
+            )
+        }
+        return Array(1...max(1, row.numberOfFrames))
     }
 
     /// The value of a bulk data element other than pixel data (top level), read from the file.
@@ -158,6 +192,27 @@ extension RenderService {
     }
 }
 
+/// Counts the bytes of one answer as it is assembled and refuses it once it would exceed the limit.
+struct ResponseBudget {
+    let limit: Int
+    var used = 0
+
+    mutating func reserve(_ bytes: Int, times count: Int) throws {
+        let (total, overflow) = bytes.multipliedReportingOverflow(by: count)
+        guard !overflow, used + total <= limit else { throw Self.refusal(limit) }
+        used += total
+    }
+
+    mutating func charge(_ part: [UInt8]) throws -> [UInt8] {
+        try reserve(part.count, times: 1)
+        return part
+    }
+
+    static func refusal(_ limit: Int) -> RenderServiceError {
+        .invalidParameter(name: "frames", reason: "the answer would exceed \(limit >> 20) MiB; ask for fewer frames per request")
+    }
+}
+
 /// Where each frame of native little-endian pixel data lies in the file, from the catalog alone:
 /// frames are read with one `pread` each, without parsing the file.
 struct NativeFrameLayout {
@@ -165,12 +220,16 @@ struct NativeFrameLayout {
     let frameLength: Int
 
     init?(_ row: InstanceRow) {
+        let samples = row.samplesPerPixel ?? 1
         guard ["1.2.840.10008.1.2", "1.2.840.10008.1.2.1"].contains(row.transferSyntaxUID),
-            let offset = row.pixelDataOffset, let length = row.pixelDataLength,
-            let rows = row.rows, let columns = row.columns, let bits = row.bitsAllocated, [8, 16, 32].contains(bits)
+            let offset = row.pixelDataOffset, let length = row.pixelDataLength, offset >= 0,
+            let rows = row.rows, let columns = row.columns, let bits = row.bitsAllocated, [8, 16, 32].contains(bits),
+            (1...4).contains(samples), (1...65_535).contains(rows), (1...65_535).contains(columns)
         else { return nil }
-        let frameLength = rows * columns * (row.samplesPerPixel ?? 1) * bits / 8
-        guard frameLength > 0, frameLength * row.numberOfFrames <= length else { return nil }
+        // Catalog values came from a file: the products are computed with overflow checks.
+        let (frameLength, frameOverflow) = (rows * columns * samples).multipliedReportingOverflow(by: bits / 8)
+        let (total, totalOverflow) = frameLength.multipliedReportingOverflow(by: max(1, row.numberOfFrames))
+        guard !frameOverflow, !totalOverflow, frameLength > 0, total <= length else { return nil }
         self.offset = offset
         self.frameLength = frameLength
     }

@@ -61,6 +61,19 @@ public struct CacheConfiguration: Sendable {
     public var metadataTimeToLive: Duration = .seconds(7200)
 }
 
+/// Bounds on what one retrieve request may return.
+public struct RetrieveLimits: Sendable, Equatable {
+    /// Frames one frames (or pixel bulk data) request may name.
+    public var maxFramesPerRequest: Int
+    /// Bytes one answer may carry: duplicates and huge frames cannot multiply a small request.
+    public var maxResponseBytes: Int
+
+    public init(maxFramesPerRequest: Int = 1000, maxResponseBytes: Int = 512 << 20) {
+        self.maxFramesPerRequest = maxFramesPerRequest
+        self.maxResponseBytes = maxResponseBytes
+    }
+}
+
 /// What to render: VOI, frame, size and encoding.
 public struct RenderOptions: Sendable, Equatable {
     public var voi: VOIRequest
@@ -89,6 +102,7 @@ public final class RenderService: Sendable {
     public let filePool: RenderPool
     public let thumbnailViewport: Viewport
     public let limits: DecodingLimits
+    public let retrieveLimits: RetrieveLimits
     public let cacheConfiguration: CacheConfiguration
     let encoder = ImageEncoder()
     let renderer = InstanceRenderer()
@@ -123,8 +137,10 @@ public final class RenderService: Sendable {
         filePool: RenderPool = RenderPool(threads: 4, queueLimit: 1024),
         thumbnailViewport: Viewport = Viewport(width: 256, height: 256),
         limits: DecodingLimits = .default,
+        retrieveLimits: RetrieveLimits = RetrieveLimits(),
         cache: CacheConfiguration = CacheConfiguration()
     ) {
+        self.retrieveLimits = retrieveLimits
         self.cacheConfiguration = cache
         redis = cache.redis.map {
             RedisClient(endpoint: $0, connectTimeout: cache.redisTimeout * 2, commandTimeout: cache.redisTimeout)

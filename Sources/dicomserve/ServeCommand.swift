@@ -56,7 +56,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Longest wait for any Redis command, ms (DICOMSERVE_REDIS_TIMEOUT_MS; default 250).") var redisTimeoutMs: Int?
     @Option(help: "Requests per client, N/SECONDS or off (DICOMSERVE_RATE_LIMIT; default 1000/60).") var rateLimit: String?
     @Option(help: "Requests a client may make at once (DICOMSERVE_RATE_LIMIT_BURST; default: the limit).") var rateLimitBurst: Int?
-    @Option(help: "Uploads per client, N/SECONDS (DICOMSERVE_RATE_LIMIT_INGEST; default 100/60).") var rateLimitIngest: String?
+    @Option(help: "Uploads (instances) per client, N/SECONDS (DICOMSERVE_RATE_LIMIT_INGEST; default 100/60).") var rateLimitIngest: String?
+    @Option(help: "Frame, render, thumbnail and metadata requests per client, N/SECONDS (DICOMSERVE_RATE_LIMIT_VIEWING; default 10× the rate limit).")
+    var rateLimitViewing: String?
     @Option(help: "Proxies whose X-Forwarded-For is trusted, comma-separated (DICOMSERVE_TRUSTED_PROXIES; default none).")
     var trustedProxies: String?
     @Option(help: "Close connections idle this many seconds (DICOMSERVE_IDLE_TIMEOUT; default 60).") var idleTimeout: Int?
@@ -138,7 +140,14 @@ struct ServeCommand: AsyncParsableCommand {
             else {
                 throw CommandFailure.usage("rate limits are N/SECONDS (e.g. 1000/60) or off")
             }
-            configuration.rateLimits = RateLimits(standard: standard, ingest: ingest)
+            var viewing: RateLimitPolicy?
+            if let text = reader.string(forKey: "rateLimitViewing") {
+                guard let policy = RateLimitPolicy(name: "viewing", parsing: text) else {
+                    throw CommandFailure.usage("rate-limit-viewing is N/SECONDS (e.g. 10000/60)")
+                }
+                viewing = policy
+            }
+            configuration.rateLimits = RateLimits(standard: standard, viewing: viewing, ingest: ingest)
         }
         configuration.trustedProxies = Set(reader.stringArray(forKey: "trustedProxies") ?? [])
         configuration.idleTimeout = .seconds(try Self.checked(reader.int(forKey: "idleTimeout", default: 60), "idle-timeout", 1...86_400))
@@ -182,7 +191,7 @@ struct ServeCommand: AsyncParsableCommand {
                 "render-threads": "\(configuration.renderThreads)",
                 "cors": "\(configuration.corsPolicy.origins)",
                 "redis": "\(configuration.cache.redis?.description ?? "off")",
-                "rate-limit": "\(configuration.rateLimits.map { "\($0.standard), ingest \($0.ingest)" } ?? "off")",
+                "rate-limit": "\(configuration.rateLimits.map { "\($0.standard), viewing \($0.viewing), ingest \($0.ingest)" } ?? "off")",
                 "auth": "\(configuration.authenticator.map(AuthenticationSettings.summary) ?? "off")",
                 "cache-mb": "\(configuration.cache.renderedBytes >> 20)", "frame-cache-mb": "\(configuration.cache.decodedFrameBytes >> 20)",
             ]
@@ -228,6 +237,7 @@ struct ServeCommand: AsyncParsableCommand {
         set("rateLimit", rateLimit.map(ConfigContent.string))
         set("rateLimitBurst", rateLimitBurst.map(ConfigContent.int))
         set("rateLimitIngest", rateLimitIngest.map(ConfigContent.string))
+        set("rateLimitViewing", rateLimitViewing.map(ConfigContent.string))
         set("trustedProxies", trustedProxies.map(list))
         set("redisUrl", redisUrl.map(ConfigContent.string))
         set("redisTimeoutMs", redisTimeoutMs.map(ConfigContent.int))

@@ -21,7 +21,9 @@ public final class AuditLog: Service, Sendable {
         self.logger = logger
     }
 
-    public func record(_ row: AuditRow) {
+    public func record(_ row: AuditRow) { record(row, queue: true) }
+
+    private func record(_ row: AuditRow, queue: Bool) {
         logger.info(
             "access",
             metadata: [
@@ -30,6 +32,7 @@ public final class AuditLog: Service, Sendable {
                 "instance": "\(row.sopInstanceUID ?? "-")", "status": "\(row.status)",
             ]
         )
+        guard queue else { return }
         pending.withLock { rows in
             // While the catalog cannot be written, keep the newest rows within a bound (the log lines have all).
             if rows.count >= Self.maximumPending { rows.removeFirst(rows.count / 10) }
@@ -39,13 +42,35 @@ public final class AuditLog: Service, Sendable {
 
     static let maximumPending = 100_000
 
+    /// Refusals (401, 429) since the last flush, one aggregate per client, principal, route and status:
+    /// a guessing or flooding client costs one row and one log line per interval, not one per attempt.
+    private let refusals = Mutex<[String: AuditRow]>([:])
+
+    public func recordRefusal(_ row: AuditRow) {
+        let key = [row.clientAddress ?? "", row.principal ?? "", row.method, row.route, String(row.status)].joined(separator: "\u{1F}")
+        let first = refusals.withLock { refusals in
+            if refusals[key] != nil {
+                refusals[key]!.count += 1
+                return false
+            }
+            guard refusals.count < Self.maximumPending else { return false }
+            refusals[key] = row
+            return true
+        }
+        if first { record(row, queue: false) }
+    }
+
     /// Writes the rows recorded so far. The audit route calls it first, so a reader sees every access up
     /// to its own request.
     public func flush() async {
+        let aggregated = refusals.withLock { refusals in
+            defer { refusals.removeAll(keepingCapacity: true) }
+            return Array(refusals.values)
+        }
         let rows = pending.withLock { rows in
             defer { rows.removeAll(keepingCapacity: true) }
             return rows
-        }
+        } + aggregated
         guard !rows.isEmpty else { return }
         do {
             try await service.query { try $0.logAccess(rows) }

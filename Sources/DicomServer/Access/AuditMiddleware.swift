@@ -25,18 +25,17 @@ struct AuditMiddleware: RouterMiddleware {
         // Path parameters as sent (possibly invalid, then refused): capped, as every audited value is.
         func parameter(_ name: String) -> String? { context.parameters.get(name).map { String($0.prefix(80)) } }
         let query = request.uri.query.map { String($0.prefix(1024)) }
-        log.record(
-            AuditRow(
-                principal: context.authentication.principal?.identifier,
-                clientAddress: context.clientAddress,
-                method: request.method.rawValue,
-                route: context.endpointPath ?? String(request.uri.path.prefix(256)),
-                query: query?.isEmpty == false ? query : nil,
-                studyInstanceUID: parameter("study"),
-                seriesInstanceUID: parameter("series"),
-                sopInstanceUID: parameter("instance") ?? parameter("image"),
-                status: status
-            )
+        let row = AuditRow(
+            principal: context.authentication.principal?.identifier,
+            clientAddress: context.clientAddress,
+            method: request.method.rawValue,
+            route: context.endpointPath ?? String(request.uri.path.prefix(256)),
+            query: query?.isEmpty == false ? query : nil,
+            studyInstanceUID: parameter("study"),
+            seriesInstanceUID: parameter("series"),
+            sopInstanceUID: parameter("instance") ?? parameter("image"),
+            status: status
         )
+        if status == 401 || status == 429 { log.recordRefusal(row) } else { log.record(row) }
     }
 }
