@@ -73,7 +73,10 @@ let package = Package(
         // Storage: the SQLite catalog.
         .target(
             name: "DicomCatalog",
-            dependencies: ["DicomCodec", "DicomWeb", .product(name: "GRDB", package: "GRDB.swift")],
+            // swift-crypto: the SHA-256 of each stored object is its identity (ETags, cache keys).
+            dependencies: [
+                "DicomCodec", "DicomWeb", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
 

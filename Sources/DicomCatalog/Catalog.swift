@@ -85,8 +85,8 @@ public final class Catalog: Sendable {
                     INSERT OR REPLACE INTO instance (sopInstanceUID, seriesInstanceUID, sopClassUID, instanceNumber, rows, columns,
                         numberOfFrames, bitsAllocated, bitsStored, pixelRepresentation, samplesPerPixel, photometricInterpretation,
                         transferSyntaxUID, imagePositionPatient, imageOrientationPatient, sliceLocation, windowCenter, windowWidth,
-                        rescaleSlope, rescaleIntercept, filePath, fileSize, pixelDataOffset, pixelDataLength, storedAt)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        rescaleSlope, rescaleIntercept, filePath, fileSize, pixelDataOffset, pixelDataLength, storedAt, contentHash)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     instance.sopInstanceUID, instance.seriesInstanceUID, instance.sopClassUID, instance.instanceNumber,
@@ -95,7 +95,7 @@ public final class Catalog: Sendable {
                     instance.transferSyntaxUID, multiValue(instance.imagePositionPatient),
                     multiValue(instance.imageOrientationPatient), instance.sliceLocation, multiValue(instance.windowCenter),
                     multiValue(instance.windowWidth), instance.rescaleSlope, instance.rescaleIntercept, instance.filePath,
-                    instance.fileSize, instance.pixelDataOffset, instance.pixelDataLength, Date(),
+                    instance.fileSize, instance.pixelDataOffset, instance.pixelDataLength, Date(), instance.contentHash,
                 ]
             )
             if let metadata = instance.metadataJSON {

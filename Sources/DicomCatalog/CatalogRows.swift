@@ -59,6 +59,11 @@ public struct InstanceRow: Sendable, Equatable, Decodable, FetchableRecord {
     public var fileSize: Int
     public var pixelDataOffset: Int?
     public var pixelDataLength: Int?
+    /// SHA-256 of the stored bytes (hex); nil for rows catalogued before it was recorded.
+    public var contentHash: String?
+
+    /// A token that changes with every replacement of the stored object: cache keys and ETags carry it.
+    public var contentVersion: String { contentHash.map { String($0.prefix(16)) } ?? "size\(fileSize)" }
 }
 
 /// One line of the ingestion log: every file tried, with its outcome.

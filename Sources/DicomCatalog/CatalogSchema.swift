@@ -105,6 +105,12 @@ enum CatalogSchema {
                 t.add(column: "count", .integer).notNull().defaults(to: 1)
             }
         }
+        migrator.registerMigration("v5: the content hash of each stored object") { db in
+            try db.alter(table: "instance") { t in
+                // SHA-256 of the Part 10 bytes, hex: what ETags and cache keys are made of.
+                t.add(column: "contentHash", .text)
+            }
+        }
         return migrator
     }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import DicomCodec
 import DicomWeb
 import Foundation
@@ -121,6 +122,7 @@ public struct Importer: Sendable {
                 pixelData: PixelDataLocator.locate(in: bytes)
             )
             instance.metadataJSON = DicomJSONEncoder().encode(dataSet).serialized()
+            instance.contentHash = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
             let known = Identity(
                 studyInstanceUID: instance.studyInstanceUID,
                 seriesInstanceUID: instance.seriesInstanceUID,
@@ -148,7 +150,11 @@ public struct Importer: Sendable {
             // The file is in place before its row exists: a crash never leaves a row without its file.
             switch try catalog.index(instance) {
             case .inserted: return .stored(known)
-            case .unchanged where !inPlace && bytesChanged, .replaced: return .replaced(known)
+            case .replaced(let previousFilePath):
+                // The instance moved (another study or series): its old copy is garbage once the row points away.
+                if !inPlace, previousFilePath != instance.filePath, store.contains(previousFilePath) { unlink(previousFilePath) }
+                return .replaced(known)
+            case .unchanged where !inPlace && bytesChanged: return .replaced(known)
             case .unchanged: return .unchanged(known)
             }
         } catch let error as DicomError {

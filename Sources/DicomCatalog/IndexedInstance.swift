@@ -49,6 +49,8 @@ public struct IndexedInstance: Sendable, Equatable {
     /// The instance's attributes in the DICOM JSON model with `bulkdata:GGGGEEEE` placeholders for
     /// bulk data, served as WADO-RS metadata without re-reading the file.
     public var metadataJSON: String?
+    /// SHA-256 of the Part 10 bytes, hex.
+    public var contentHash: String?
 
     /// Why a dataset cannot be catalogued.
     public struct MissingIdentifier: Error, Sendable, Equatable, CustomStringConvertible {

@@ -26,6 +26,11 @@ public struct ObjectStore: Sendable {
 
     static func temporaryDirectory(_ root: String) -> String { root + "/.incoming" }
 
+    /// Whether `path` names an object inside this store (files indexed in place are not the store's to delete).
+    public func contains(_ path: String) -> Bool {
+        path.hasPrefix(root + "/") && !path.split(separator: "/").contains("..")
+    }
+
     /// UIDs become path components only when they are what the standard allows: digits and dots,
     /// at most 64 characters. Anything else (`..`, `/`) is refused, so no UID can escape the store.
     public static func isValidUID(_ uid: String) -> Bool {

@@ -43,6 +43,17 @@ public struct ServerConfiguration: Sendable {
     /// Request header limits, bytes: one field, and all of them.
     public var maximumHeaderFieldSize: Int
     public var maximumHeaderListSize: Int
+    /// The server's public address (`--public-url`, e.g. https://pacs.example/dicom), validated; URLs in
+    /// answers are built on it. Nil: they are relative (`/dicomweb/...`). Never the request's Host header,
+    /// which anyone can set, and which would otherwise end up inside cached documents.
+    public var publicURL: PublicURL?
+    /// Limits of what a stored file may be (checked at ingest and whenever a file is opened).
+    public var decodingLimits: DecodingLimits = .default
+    /// Bytes one retrieve answer may carry.
+    public var maximumResponseBytes: Int = 512 << 20
+
+    /// The DICOMweb root in answers: the public URL's, or relative.
+    public var dicomWebBase: String { (publicURL?.text ?? "") + "/dicomweb" }
 
     public init(
         host: String = "127.0.0.1",
@@ -154,11 +165,16 @@ public func buildRouter(
         statistics: statistics,
         maximumUploadSize: configuration.maximumUploadSize
     ).register(on: router)
-    QIDORoutes<DicomRequestContext>(service: service).register(on: router)
-    WADORetrieveRoutes<DicomRequestContext>(service: service, maximumFramesPerRequest: configuration.maximumFramesPerRequest)
-        .register(on: router)
+    let base = configuration.dicomWebBase
+    QIDORoutes<DicomRequestContext>(service: service, dicomWebBase: base).register(on: router)
+    WADORetrieveRoutes<DicomRequestContext>(
+        service: service,
+        maximumFramesPerRequest: configuration.maximumFramesPerRequest,
+        dicomWebBase: base
+    ).register(on: router)
     WADORenderedRoutes<DicomRequestContext>(service: service).register(on: router)
-    STOWRoutes<DicomRequestContext>(service: service, maximumBodySize: configuration.maximumUploadSize).register(on: router)
+    STOWRoutes<DicomRequestContext>(service: service, maximumBodySize: configuration.maximumUploadSize, dicomWebBase: base)
+        .register(on: router)
     if let metricsRegistry {
         PrometheusRoute<DicomRequestContext>(registry: metricsRegistry, service: service, statistics: statistics, version: configuration.version)
             .register(on: router)
@@ -179,6 +195,11 @@ public func buildService(_ configuration: ServerConfiguration) throws -> RenderS
         presets: presets,
         pool: RenderPool(threads: configuration.renderThreads),
         thumbnailViewport: Viewport(width: configuration.thumbnailSize, height: configuration.thumbnailSize),
+        limits: configuration.decodingLimits,
+        retrieveLimits: RetrieveLimits(
+            maxFramesPerRequest: configuration.maximumFramesPerRequest,
+            maxResponseBytes: configuration.maximumResponseBytes
+        ),
         cache: configuration.cache
     )
 }

@@ -220,7 +220,7 @@ struct JSONAPIRoutes<Context: RequestContext> {
         let (options, preset) = try renderOptions(request, thumbnail: thumbnail)
         let result = try await service.render(instance: uid, options: options)
         return RenderedImageJSON(
-            base64: service.base64(of: result, instance: uid, options: options),
+            base64: service.base64(of: result),
             mediaType: result.format.mediaType,
             fields: .init(
                 metadata: ImageJSON(row),

@@ -6,6 +6,8 @@ import RenderService
 /// QIDO-RS under /dicomweb (PS3.18 10.6): study, series and instance searches as DICOM JSON.
 struct QIDORoutes<Context: RequestContext> {
     let service: RenderService
+    /// Where URLs in answers point: `ServerConfiguration.dicomWebBase`, never the request's Host.
+    let dicomWebBase: String
 
     static var jsonTypes: [DicomWeb.MediaType] { [.applicationDicomJSON, .applicationJSON] }
 
@@ -14,37 +16,37 @@ struct QIDORoutes<Context: RequestContext> {
         web.get("studies") { request, _ in
             let query = try Self.query(request)
             let rows = try await service.query { try $0.studies(matching: query).rows }
-            return try respond(request, rows.map { QIDOResults.study($0, baseURL: Self.base(request)) })
+            return try respond(request, rows.map { QIDOResults.study($0, baseURL: dicomWebBase) })
         }
         web.get("studies/:study/series") { request, context in
             let study = try context.uid("study")
             let query = try Self.query(request)
             let rows = try await service.query { try $0.series(inStudy: study, matching: query) }
-            return try respond(request, rows.map { QIDOResults.series($0, baseURL: Self.base(request)) })
+            return try respond(request, rows.map { QIDOResults.series($0, baseURL: dicomWebBase) })
         }
         web.get("series") { request, _ in
             let query = try Self.query(request)
             let rows = try await service.query { try $0.series(inStudy: nil, matching: query) }
-            return try respond(request, rows.map { QIDOResults.series($0, baseURL: Self.base(request)) })
+            return try respond(request, rows.map { QIDOResults.series($0, baseURL: dicomWebBase) })
         }
         web.get("studies/:study/series/:series/instances") { request, context in
             let study = try context.uid("study")
             let series = try context.uid("series")
             let query = try Self.query(request)
             let rows = try await service.query { try $0.instances(inSeries: series, matching: query) }.filter { $0.studyInstanceUID == study }
-            return try respond(request, rows.map { QIDOResults.instance($0, baseURL: Self.base(request)) })
+            return try respond(request, rows.map { QIDOResults.instance($0, baseURL: dicomWebBase) })
         }
         web.get("studies/:study/instances") { request, context in
             let study = try context.uid("study")
             let items = try Self.queryItems(request) + [("StudyInstanceUID", study)]
             let query = try Self.parse(items)
             let rows = try await service.query { try $0.instances(inSeries: nil, matching: query) }
-            return try respond(request, rows.map { QIDOResults.instance($0, baseURL: Self.base(request)) })
+            return try respond(request, rows.map { QIDOResults.instance($0, baseURL: dicomWebBase) })
         }
         web.get("instances") { request, _ in
             let query = try Self.query(request)
             let rows = try await service.query { try $0.instances(inSeries: nil, matching: query) }
-            return try respond(request, rows.map { QIDOResults.instance($0, baseURL: Self.base(request)) })
+            return try respond(request, rows.map { QIDOResults.instance($0, baseURL: dicomWebBase) })
         }
     }
 
@@ -77,10 +79,6 @@ struct QIDORoutes<Context: RequestContext> {
         return type
     }
 
-    static func base(_ request: Request) -> String {
-        let host = request.head.authority ?? "127.0.0.1"
-        return "http://\(host)/dicomweb"
-    }
 
     static func queryItems(_ request: Request) throws -> [(name: String, value: String)] {
         request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }

@@ -8,6 +8,8 @@ import RenderService
 struct STOWRoutes<Context: RequestContext> {
     let service: RenderService
     let maximumBodySize: Int
+    /// Where URLs in answers point: `ServerConfiguration.dicomWebBase`, never the request's Host.
+    let dicomWebBase: String
 
     func register(on router: Router<Context>) {
         let web = router.group("dicomweb")
@@ -19,7 +21,7 @@ struct STOWRoutes<Context: RequestContext> {
 
     func store(_ request: Request, _ context: Context, study: String?) async throws -> Response {
         let upload = try await UploadedInstances(request, limit: maximumBodySize, multipartOnly: true, budget: (context as? DicomRequestContext)?.uploadBudget)
-        let base = QIDORoutes<Context>.base(request)
+        let base = dicomWebBase
         var outcomes: [StoreOutcome] = []
         for item in upload.items {
             switch item {

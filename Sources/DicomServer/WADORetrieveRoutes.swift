@@ -13,6 +13,8 @@ struct WADORetrieveRoutes<Context: RequestContext> {
     let service: RenderService
     /// At most this many frames in one frames request.
     let maximumFramesPerRequest: Int
+    /// Where URLs in answers point: `ServerConfiguration.dicomWebBase`, never the request's Host.
+    let dicomWebBase: String
 
     func register(on router: Router<Context>) {
         let web = router.group("dicomweb")
@@ -52,7 +54,7 @@ struct WADORetrieveRoutes<Context: RequestContext> {
             return Self.multipart(
                 [bytes],
                 partType: DicomWeb.MediaType(type: "application", subtype: "octet-stream"),
-                location: Self.base(request) + "/" + instancePath(row) + "/bulkdata/" + tag.hexKey
+                location: dicomWebBase + "/" + instancePath(row) + "/bulkdata/" + tag.hexKey
             )
         }
     }
@@ -69,7 +71,7 @@ struct WADORetrieveRoutes<Context: RequestContext> {
             )
         }
         let boundary = Multipart.makeBoundary()
-        let base = Self.base(request)
+        let base = dicomWebBase
         let service = self.service
         // The first object is read before answering, so a missing file is an error status, not a cut body.
         let first = try await service.objectBytes(rows[0])
@@ -105,7 +107,7 @@ struct WADORetrieveRoutes<Context: RequestContext> {
     /// become this server's bulkdata URLs.
     func metadata(_ request: Request, rows: [InstanceRow]) async throws -> Response {
         let type = try QIDORoutes<Context>.negotiateJSON(request, what: "metadata")
-        let body = metadataBody(Self.base(request), rows, try await service.metadataJSON(rows))
+        let body = metadataBody(dicomWebBase, rows, try await service.metadataJSON(rows))
         return Response(status: .ok, headers: [.contentType: type.essence], body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
@@ -128,7 +130,7 @@ struct WADORetrieveRoutes<Context: RequestContext> {
         let type = try QIDORoutes<Context>.negotiateJSON(request, what: "metadata")
         let version = try await service.query { try $0.seriesVersion(series) }
         guard version.instances > 0 else { throw RenderServiceError.notFound(kind: "series", uid: series) }
-        let base = Self.base(request)
+        let base = dicomWebBase
         let key = "dicomserve:\(service.cacheGeneration):metadata:\(study):\(series):\(version.instances):\(version.latest):\(base):\(type.essence)"
         let entityTag = RenderKey(generation: 0, kind: "document", sopInstanceUID: series, frame: 0, parameters: key).entityTag
         let (document, outcome) = try await service.document(key: key) { [self] in
@@ -165,7 +167,8 @@ struct WADORetrieveRoutes<Context: RequestContext> {
     /// bulkdata URL. A byte scan: series metadata is the hot path of viewers opening a series.
     static func appendResolvingBulkData(_ json: String, uriPrefix: String, to output: inout [UInt8]) {
         let marker = Array(#""BulkDataURI":"bulkdata:"#.utf8)
-        let replacement = Array(#""BulkDataURI":""#.utf8) + Array(uriPrefix.utf8)
+        // Escaped as JSON string content, although the prefix is made of a validated base URL and UIDs.
+        let replacement = Array(#""BulkDataURI":""#.utf8) + JSONValue.escapedStringContent(uriPrefix)
         var json = json
         json.withUTF8 { bytes in
             var start = 0
@@ -239,6 +242,4 @@ struct WADORetrieveRoutes<Context: RequestContext> {
     func instancePath(_ row: InstanceRow) -> String {
         "studies/\(row.studyInstanceUID)/series/\(row.seriesInstanceUID)/instances/\(row.sopInstanceUID)"
     }
-
-    static func base(_ request: Request) -> String { QIDORoutes<Context>.base(request) }
 }

@@ -53,6 +53,25 @@ public struct DicomDataSet: Sendable, Equatable {
 
     public func contains(_ tag: DicomTag) -> Bool { self[tag] != nil }
 
+    /// About how many bytes the dataset holds in memory: values plus a per-element overhead, nested
+    /// items included (walked with an explicit stack, never recursion).
+    public var approximateByteCount: Int {
+        var total = 0
+        var pending: [DicomDataSet] = [self]
+        while let dataSet = pending.popLast() {
+            for element in dataSet.elements {
+                total += 64
+                switch element.value {
+                case .text(let values): total += values.reduce(0) { $0 + $1.utf8.count + 16 }
+                case .binary(let bytes): total += bytes.count
+                case .sequence(let items): pending += items
+                case .bulk: break
+                }
+            }
+        }
+        return total
+    }
+
     /// All text values of a text element.
     public func strings(_ tag: DicomTag) -> [String] {
         if case .text(let values)? = self[tag]?.value { return values }

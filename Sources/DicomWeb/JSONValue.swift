@@ -66,6 +66,13 @@ public indirect enum JSONValue: Sendable, Equatable {
         return String(value)
     }
 
+    /// `value` escaped as the content of a JSON string (without the quotes), as UTF-8.
+    public static func escapedStringContent(_ value: String) -> [UInt8] {
+        var quoted = ""
+        writeString(value, to: &quoted)
+        return Array(quoted.utf8.dropFirst().dropLast())
+    }
+
     static func writeString(_ value: String, to output: inout String) {
         output += "\""
         for scalar in value.unicodeScalars {

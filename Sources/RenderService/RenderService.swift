@@ -19,6 +19,8 @@ public struct RenderedImageResult: Sendable {
     public var cache: CacheOutcome = .miss
     /// The strong ETag of these bytes (from the cache key).
     public var entityTag: String = ""
+    /// The cache key these bytes were rendered (or found) under.
+    public var key: RenderKey?
 }
 
 /// Which layer answered a render.
@@ -122,6 +124,9 @@ public final class RenderService: Sendable {
     let metrics = ServiceMetrics()
     let instanceRows = InstanceRowCache()
     private let renderCount = Atomic(0)
+    /// Bumped by every replacement this replica learns of; a render or decode that sees it change while
+    /// it runs does not cache what it made (it may be of the object that was replaced).
+    let replacements = Atomic(0)
     /// The shared cache (L2), when configured.
     public let redis: RedisClient?
     /// When the generation was last read from Redis (milliseconds on the monotonic clock).
@@ -203,8 +208,10 @@ public final class RenderService: Sendable {
     /// Frames actually rendered (not answered from a cache or shared with a concurrent render).
     public var rendersPerformed: Int { renderCount.load(ordering: .relaxed) }
 
-    /// The cache key of a render.
-    public func key(instance uid: String, options: RenderOptions) -> RenderKey {
+    /// The cache key of a render of the stored object `uid` in its version `version`
+    /// (`InstanceRow.contentVersion`): a replaced object gets new keys, so new ETags, and an old render can
+    /// never be served as the current one, by us, nginx or a browser.
+    public func key(instance uid: String, version: String, options: RenderOptions) -> RenderKey {
         var parameters: [String] = []
         switch options.voi {
         case .automatic: parameters.append("voi=auto")
@@ -213,6 +220,7 @@ public final class RenderService: Sendable {
         }
         parameters.append(options.viewport.map { "vp=\($0.width)x\($0.height)\($0.allowsUpscaling ? "+" : "")" } ?? "vp=full")
         parameters.append(options.format == .png ? "png" : "jpeg,q=\(options.quality)")
+        parameters.append("v=\(version)")
         return RenderKey(
             generation: cacheGeneration,
             kind: "rendered",
@@ -232,11 +240,13 @@ public final class RenderService: Sendable {
             throw RenderServiceError.invalidParameter(name: "window", reason: "width must be ≥ 1 (LINEAR) or > 0")
         }
         await refreshGenerationIfDue()
-        let key = key(instance: uid, options: options)
+        let row = try await instance(uid)
+        let key = key(instance: uid, version: row.contentVersion, options: options)
         if let cached = renderedCache.value(for: key), cached.isFresh() {
             metrics.cacheLookup(layer: "l1", hit: true)
             var result = cached.value
             result.cache = .l1
+            result.key = key
             return result
         }
         metrics.cacheLookup(layer: "l1", hit: false)
@@ -245,8 +255,13 @@ public final class RenderService: Sendable {
                 keepInProcess(shared, key: key)
                 return shared
             }
-            var result = try await pool.run { try self.renderNow(uid, options: options) }
+            let replacementsBefore = replacements.load(ordering: .acquiring)
+            var result = try await pool.run { try self.renderNow(row, options: options) }
             result.entityTag = key.entityTag
+            result.key = key
+            // Replaced while it was rendering: the bytes may be of either version, so they are answered
+            // (this request asked before the replacement) but never kept.
+            guard replacements.load(ordering: .acquiring) == replacementsBefore else { return result }
             keepInProcess(result, key: key)
             if let redis {
                 // Fire and forget: the answer does not wait for the shared cache.
@@ -269,8 +284,8 @@ public final class RenderService: Sendable {
 
     /// The base64 text of a render of `uid` with `options` (as `render` returned it), from the cache when
     /// this render was encoded before.
-    public func base64(of result: RenderedImageResult, instance uid: String, options: RenderOptions) -> [UInt8] {
-        let key = key(instance: uid, options: options)
+    public func base64(of result: RenderedImageResult) -> [UInt8] {
+        guard let key = result.key else { return ImageEncoder.base64Bytes(result.bytes) }
         if let cached = base64Cache.value(for: key), cached.isFresh() { return cached.value }
         let encoded = ImageEncoder.base64Bytes(result.bytes)
         base64Cache.insert(Expiring(encoded, timeToLive: cacheConfiguration.renderedTimeToLive), for: key, cost: encoded.count)
@@ -297,12 +312,12 @@ public final class RenderService: Sendable {
         metrics.cacheLookup(layer: "redis", hit: true)
         result.cache = .redis
         result.entityTag = key.entityTag
+        result.key = key
         return result
     }
 
     /// Decodes (or takes the cached decoded frame), renders and encodes. Runs on a render thread.
-    private func renderNow(_ uid: String, options: RenderOptions) throws -> RenderedImageResult {
-        let row = try Self.instance(uid, in: catalog)
+    private func renderNow(_ row: InstanceRow, options: RenderOptions) throws -> RenderedImageResult {
         guard options.frame >= 1 && options.frame <= row.numberOfFrames else {
             throw RenderServiceError.invalidParameter(name: "frame", reason: "must be 1…\(row.numberOfFrames) for this instance")
         }
@@ -346,11 +361,15 @@ public final class RenderService: Sendable {
 
     /// A decoded frame and its dataset, from the decoded-frame cache or the file.
     func decodedFrame(_ row: InstanceRow, frame: Int) throws(DicomError) -> DecodedFrame {
-        let key = FrameKey(sopInstanceUID: row.sopInstanceUID, frame: frame)
+        let key = FrameKey(sopInstanceUID: row.sopInstanceUID, version: row.contentVersion, frame: frame)
         if let cached = decodedFrames.value(for: key) { return cached }
+        let replacementsBefore = replacements.load(ordering: .acquiring)
         let file = try DicomFile(path: row.filePath, limits: limits)
         let decoded = DecodedFrame(pixels: try file.decodeFrame(frame), dataSet: try file.dataSet(bulkThreshold: 1 << 20))
-        decodedFrames.insert(decoded, for: key, cost: decoded.pixels.bytes.count + 16 * 1024)
+        // The cost is what the entry holds: the frame's buffer (its capacity, not its count) and every
+        // value the dataset keeps (up to 1 MiB each), not a flat guess.
+        let cost = decoded.pixels.bytes.capacity + decoded.dataSet.approximateByteCount + 1024
+        if replacements.load(ordering: .acquiring) == replacementsBefore { decodedFrames.insert(decoded, for: key, cost: cost) }
         return decoded
     }
 
@@ -407,6 +426,7 @@ public final class RenderService: Sendable {
     }
 
     func forgetLocally(_ uid: String) {
+        replacements.add(1, ordering: .releasing)
         instanceRows.forget(uid)
         forgetRenders { $0.sopInstanceUID == uid }
         decodedFrames.removeAll { $0.sopInstanceUID == uid }
@@ -427,6 +447,8 @@ public final class RenderService: Sendable {
 /// A decoded frame's cache key.
 public struct FrameKey: Hashable, Sendable {
     public var sopInstanceUID: String
+    /// `InstanceRow.contentVersion` of the object decoded.
+    public var version: String
     public var frame: Int
 }
 

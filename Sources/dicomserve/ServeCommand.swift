@@ -61,6 +61,8 @@ struct ServeCommand: AsyncParsableCommand {
     var rateLimitViewing: String?
     @Option(help: "Proxies whose X-Forwarded-For is trusted, comma-separated (DICOMSERVE_TRUSTED_PROXIES; default none).")
     var trustedProxies: String?
+    @Option(help: "The address clients reach the server at, for URLs in answers, e.g. https://pacs.example (DICOMSERVE_PUBLIC_URL; default: relative URLs).")
+    var publicURL: String?
     @Option(help: "Close connections idle this many seconds (DICOMSERVE_IDLE_TIMEOUT; default 60).") var idleTimeout: Int?
     @Option(
         help: """
@@ -150,6 +152,12 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.rateLimits = RateLimits(standard: standard, viewing: viewing, ingest: ingest)
         }
         configuration.trustedProxies = Set(reader.stringArray(forKey: "trustedProxies") ?? [])
+        if let text = reader.string(forKey: "publicUrl") {
+            guard let url = PublicURL(text) else {
+                throw CommandFailure.usage("public-url must be an http(s) URL of a host, optional port and plain path: \(text)")
+            }
+            configuration.publicURL = url
+        }
         configuration.idleTimeout = .seconds(try Self.checked(reader.int(forKey: "idleTimeout", default: 60), "idle-timeout", 1...86_400))
         configuration.authenticator = try await AuthenticationSettings(reader: reader).authenticator()
         if configuration.authenticator == nil, !configuration.isLoopback, !reader.bool(forKey: "insecureNoAuth", default: false) {
@@ -239,6 +247,7 @@ struct ServeCommand: AsyncParsableCommand {
         set("rateLimitIngest", rateLimitIngest.map(ConfigContent.string))
         set("rateLimitViewing", rateLimitViewing.map(ConfigContent.string))
         set("trustedProxies", trustedProxies.map(list))
+        set("publicUrl", publicURL.map(ConfigContent.string))
         set("redisUrl", redisUrl.map(ConfigContent.string))
         set("redisTimeoutMs", redisTimeoutMs.map(ConfigContent.int))
         set("cacheMb", cacheMb.map(ConfigContent.int))

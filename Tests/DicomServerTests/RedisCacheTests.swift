@@ -48,7 +48,7 @@ import Testing
         try await JSONAPITests.withService(configuration: try Self.configuration(redis)) { router, service in
             let (row, path) = try CacheTests.ctPath(service)
             let client = RedisClient(endpoint: try RedisEndpoint(url: redis.url))
-            let key = service.key(instance: row.sopInstanceUID, options: try JSONAPIRoutes<DicomRequestContext>.lungOptions(service)).description
+            let key = service.key(instance: row.sopInstanceUID, version: row.contentVersion, options: try JSONAPIRoutes<DicomRequestContext>.lungOptions(service)).description
             try await Application(router: router).test(.router) { http in
                 try await http.execute(uri: path, method: .get) { #expect($0.headers[.xCache] == "miss") }
                 try await Self.waitForKey(client, key)
@@ -229,7 +229,7 @@ struct RateLimitTests {
             let client = RedisClient(endpoint: try RedisEndpoint(url: redis.url))
             var options = RenderOptions()
             options.voi = .window(Window(center: 40, width: 400))
-            let key = service.key(instance: row.sopInstanceUID, options: options).description
+            let key = service.key(instance: row.sopInstanceUID, version: row.contentVersion, options: options).description
             try await Application(router: router).test(.router) { http in
                 try await http.execute(uri: "/api/v1/dicom/images/\(row.sopInstanceUID)/rendered?window=400&level=40", method: .get) { _ in }
                 try await RedisCacheTests.waitForKey(client, key)
