@@ -90,9 +90,28 @@ public struct QIDOQuery: Sendable, Equatable {
 
     /// Parses decoded query items (repeated keys allowed). `maximumLimit` caps `limit` (and is the
     /// default when none is given).
+    /// Bounds on a query's complexity: each becomes SQL conditions, and SQLite's expression depth is finite.
+    public static let maximumParameters = 64
+    public static let maximumUIDsInList = 1000
+    public static let maximumValueLength = 1024
+
     public init(items: [(name: String, value: String)], maximumLimit: Int = 1000) throws(Error) {
         limit = maximumLimit
+        guard items.count <= Self.maximumParameters else {
+            throw Error(parameter: "(query)", reason: "at most \(Self.maximumParameters) query parameters, \(items.count) given")
+        }
+        var seen = Set<String>()
         for (name, value) in items {
+            guard value.utf8.count <= Self.maximumValueLength else {
+                throw Error(parameter: String(name.prefix(64)), reason: "values are at most \(Self.maximumValueLength) bytes")
+            }
+            // A matching key names one attribute once (PS3.18 8.3.4.1); a list of values goes in one value.
+            let key = name.lowercased()
+            if !["includefield", "accept", "charset"].contains(key) {
+                guard seen.insert(key).inserted else {
+                    throw Error(parameter: String(name.prefix(64)), reason: "given more than once; list values in one parameter instead")
+                }
+            }
             switch name.lowercased() {
             case "limit":
                 guard let number = Int(value), number >= 0 else { throw Error(parameter: name, reason: "must be a whole number ≥ 0") }
@@ -131,6 +150,9 @@ public struct QIDOQuery: Sendable, Equatable {
             let uids = value.split(whereSeparator: { $0 == "\\" || $0 == "," }).map { String($0).trimmingCharacters(in: " ") }
             guard uids.allSatisfy({ !$0.isEmpty && $0.count <= 64 && $0.allSatisfy { $0.isNumber || $0 == "." } }) else {
                 throw Error(parameter: parameter, reason: "UIDs are digits and dots, at most 64 characters")
+            }
+            guard uids.count <= maximumUIDsInList else {
+                throw Error(parameter: parameter, reason: "at most \(maximumUIDsInList) UIDs in one list")
             }
             return uids.count == 1 ? .single(uids[0]) : .uidList(uids)
         case "DA", "TM", "DT":
