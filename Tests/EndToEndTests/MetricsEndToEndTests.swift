@@ -38,7 +38,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
         let ct = ServeEndToEndTests.corpus.appendingPathComponent("pydicom/CT_small.dcm").path
         #expect(try CommandLineTests.dicomserve("import", ct, "--data-dir", dataDir).status == 0)
-        let server = try await ServerProcess(dataDir: dataDir, arguments: ["--rate-limit", "3/60"])
+        let server = try await ServerProcess(dataDir: dataDir, arguments: ["--rate-limit", "3/60", "--rate-limit-viewing", "3/60"])
         let image = try #require(CommandLineTests.uid(of: ct))
 
         let before = try await Self.scrape(server)

@@ -10,7 +10,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
         let ct = ServeEndToEndTests.corpus.appendingPathComponent("pydicom/CT_small.dcm").path
         #expect(try CommandLineTests.dicomserve("import", ct, "--data-dir", dataDir).status == 0)
-        let arguments = ["--redis-url", redis.url, "--rate-limit", "6/60", "--cache-mb", "0"]
+        let arguments = ["--redis-url", redis.url, "--rate-limit", "6/60", "--rate-limit-viewing", "6/60", "--cache-mb", "0"]
         let a = try await ServerProcess(dataDir: dataDir, arguments: arguments)
         let b = try await ServerProcess(dataDir: dataDir, arguments: arguments)
         // Readiness probes hit /api/v1/health, which is exempt: the budget is untouched so far.

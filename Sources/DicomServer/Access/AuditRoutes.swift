@@ -43,7 +43,8 @@ struct AuditRoutes {
                     study_instance_uid: $0.studyInstanceUID,
                     series_instance_uid: $0.seriesInstanceUID,
                     sop_instance_uid: $0.sopInstanceUID,
-                    status: $0.status
+                    status: $0.status,
+                    count: $0.count
                 )
             },
             limit: filter.limit,
@@ -77,6 +78,8 @@ struct AuditEntryJSON: Codable {
     var series_instance_uid: String?
     var sop_instance_uid: String?
     var status: Int
+    /// 1 for an access; for refusals (401, 429) the attempts aggregated into this row.
+    var count: Int
 }
 
 struct AuditEntriesJSON: ResponseEncodable {
