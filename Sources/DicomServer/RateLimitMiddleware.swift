@@ -11,7 +11,8 @@ import RenderCache
 ///   series costs; 10× `standard` by default, so opening a 2,000-image series twice a minute fits.
 /// - `standard`: everything else (searches, lists, logs), the replaced service's 1000 per minute.
 /// - `ingest`: uploads, charged per instance stored, not per request.
-/// - `authenticationFailures`: answers 401, counted per client address; once spent, that address is
+/// - `authenticationFailures`: answers 401, counted per client address (a tenth of `standard`, 100 a
+///   minute by default); once spent, that address is
 ///   refused before its credentials are even checked (no unlimited guessing, no costly verification).
 /// - `address`: every request of one address, checked before authentication; the ceiling that makes
 ///   anything, authenticated or not, stop at some rate.
@@ -33,8 +34,10 @@ public struct RateLimits: Sendable, Equatable {
         let window = standard.window
         self.viewing = viewing ?? RateLimitPolicy(name: "viewing", limit: standard.limit * 10, window: window)
         self.ingest = ingest
+        // A client with the right credentials rarely fails; a tenth of the standard budget leaves room for
+        // expired tokens behind one NAT and none for guessing.
         self.authenticationFailures = authenticationFailures
-            ?? RateLimitPolicy(name: "auth-failures", limit: standard.limit, window: window, burst: standard.burst)
+            ?? RateLimitPolicy(name: "auth-failures", limit: max(1, standard.limit / 10), window: window)
         let viewingLimit = self.viewing.limit
         self.address = address ?? RateLimitPolicy(name: "address", limit: 2 * (viewingLimit + standard.limit), window: window)
     }
@@ -84,7 +87,7 @@ struct AddressRateLimitMiddleware: RouterMiddleware {
         guard ceiling.allowed else {
             return try RateLimitRefusal.error(limits.address, ceiling).response(from: request, context: context)
         }
-        let failures = await limiter.check(address, policy: limits.authenticationFailures, cost: 0)
+        let failures = await limiter.check(address, policy: limits.authenticationFailures, commit: false)
         guard failures.allowed else {
             return try RateLimitRefusal.error(limits.authenticationFailures, failures).response(from: request, context: context)
         }

@@ -54,13 +54,14 @@ public final class RateLimiter: Sendable {
         local interval = tonumber(ARGV[1])
         local tolerance = tonumber(ARGV[2]) * interval
         local cost = tonumber(ARGV[3])
+        local commit = ARGV[4] == '1'
         local tat = tonumber(redis.call('GET', KEYS[1]) or now)
         if tat < now then tat = now end
         local new_tat = tat + interval * cost
         if new_tat - now > tolerance then
           return {0, 0, new_tat - now - tolerance, tat - now}
         end
-        if cost > 0 and new_tat > now then redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now) end
+        if commit and new_tat > now then redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now) end
         return {1, math.floor((tolerance - (new_tat - now)) / interval), 0, new_tat - now}
         """
 
@@ -68,13 +69,15 @@ public final class RateLimiter: Sendable {
         self.redis = redis
     }
 
-    /// Counts `cost` requests of `client` against `policy` (cost 0 only asks whether the budget is spent).
-    public func check(_ client: String, policy: RateLimitPolicy, cost: Int = 1) async -> RateLimitDecision {
+    /// Counts `cost` requests of `client` against `policy`. With `commit: false` it only asks whether
+    /// they would be allowed, and counts nothing (the failed-authentication budget is asked before the
+    /// credentials are checked and charged only when they fail).
+    public func check(_ client: String, policy: RateLimitPolicy, cost: Int = 1, commit: Bool = true) async -> RateLimitDecision {
         let key = "dicomserve:ratelimit:\(policy.name):\(client.prefix(128))"
         let cost = max(0, cost)
         if let redis,
             case .array(let values)? = try? await redis.command(
-                ["EVAL", Self.script, "1", key, "\(policy.intervalMilliseconds)", "\(policy.burst)", "\(cost)"].map { Array($0.utf8) }
+                ["EVAL", Self.script, "1", key, "\(policy.intervalMilliseconds)", "\(policy.burst)", "\(cost)", commit ? "1" : "0"].map { Array($0.utf8) }
             ),
             values.count == 4, case .integer(let allowed) = values[0], case .integer(let remaining) = values[1],
             case .integer(let retry) = values[2], case .integer(let reset) = values[3]
@@ -87,10 +90,16 @@ public final class RateLimiter: Sendable {
                 shared: true
             )
         }
-        return checkLocally(key, policy: policy, cost: cost)
+        return checkLocally(key, policy: policy, cost: cost, commit: commit)
     }
 
-    func checkLocally(_ key: String, policy: RateLimitPolicy, cost: Int = 1, now: Int64 = MonotonicTime.milliseconds()) -> RateLimitDecision {
+    func checkLocally(
+        _ key: String,
+        policy: RateLimitPolicy,
+        cost: Int = 1,
+        commit: Bool = true,
+        now: Int64 = MonotonicTime.milliseconds()
+    ) -> RateLimitDecision {
         let interval = policy.intervalMilliseconds
         let tolerance = Int64(policy.burst) * interval
         return local.withLock { arrivals in
@@ -106,7 +115,7 @@ public final class RateLimiter: Sendable {
                     shared: false
                 )
             }
-            if cost > 0 { arrivals[key] = next }
+            if commit { arrivals[key] = next }
             return Self.decision(
                 allowed: true,
                 remaining: Int((tolerance - (next - now)) / interval),
