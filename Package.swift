@@ -80,6 +80,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Untrusted parsing in child processes under resource limits (the server's and `import`'s reader).
+        .target(name: "CSpawn", path: "Sources/CSpawn"),
+        .target(name: "ParseWorker", dependencies: ["CSpawn", "DicomCatalog", "DicomCodec"], swiftSettings: swiftSettings),
+
         // Caches: byte-bounded LRU, single-flight, keys, the Redis client.
         // No pkgConfig: hiredis.pc adds -D_FILE_OFFSET_BITS=64, which SwiftPM warns about; the header path is standard.
         .systemLibrary(name: "CHiredis", path: "Sources/CHiredis", providers: [.apt(["libhiredis-dev"])]),
@@ -117,7 +121,7 @@ let package = Package(
         .executableTarget(
             name: "dicomserve",
             dependencies: [
-                "DicomCatalog", "DicomCodec", "DicomImaging", "DicomServer", "DicomWeb", "RenderCache", "RenderService",
+                "DicomCatalog", "DicomCodec", "DicomImaging", "DicomServer", "DicomWeb", "ParseWorker", "RenderCache", "RenderService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),

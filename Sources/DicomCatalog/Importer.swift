@@ -3,24 +3,26 @@ import DicomCodec
 import DicomWeb
 import Foundation
 
-/// Imports DICOM files into the catalog: parse, copy into the object store (or index in place),
-/// record, and log every file tried. Bad files are rejected with a reason; the batch goes on.
+/// Imports DICOM files into the catalog: read (through an `InstanceReader`, isolated in a worker
+/// process by the server and `import`), copy into the object store (or index in place), record, and
+/// log every file tried. Bad files are rejected with a reason; the batch goes on.
 public struct Importer: Sendable {
     public let catalog: Catalog
     public let store: ObjectStore
-    public let limits: DecodingLimits
+    /// Where the untrusted parsing happens.
+    public let reader: any InstanceReader
     /// Index files where they are instead of copying them into the store.
     public let inPlace: Bool
 
-    public init(catalog: Catalog, store: ObjectStore, limits: DecodingLimits = .default, inPlace: Bool = false) {
+    public init(catalog: Catalog, store: ObjectStore, reader: any InstanceReader = InProcessInstanceReader(), inPlace: Bool = false) {
         self.catalog = catalog
         self.store = store
-        self.limits = limits
+        self.reader = reader
         self.inPlace = inPlace
     }
 
     /// Who an imported instance is: what a store response and cache invalidation need.
-    public struct Identity: Sendable, Equatable {
+    public struct Identity: Sendable, Equatable, Codable {
         public var studyInstanceUID: String
         public var seriesInstanceUID: String
         public var sopInstanceUID: String
@@ -107,31 +109,26 @@ public struct Importer: Sendable {
     }
 
     private func importOrReject(_ path: String, study: String?, bytes knownBytes: [UInt8]? = nil) -> Outcome {
-        var identity: Identity?
+        var instance: IndexedInstance
+        switch reader.read(path: path) {
+        case .rejected(let reason, let identity): return .rejected(reason: reason, identity: identity)
+        case .instance(let read): instance = read
+        }
+        let known = Identity(
+            studyInstanceUID: instance.studyInstanceUID,
+            seriesInstanceUID: instance.seriesInstanceUID,
+            sopInstanceUID: instance.sopInstanceUID,
+            sopClassUID: instance.sopClassUID
+        )
         do {
-            let file = try DicomFile(path: path, limits: limits)
-            let dataSet = try file.dataSet()
-            guard let bytes = knownBytes ?? FileManager.default.contents(atPath: path).map([UInt8].init) else {
-                return .rejected(reason: "the file could not be read", identity: nil)
+            // The bytes the reader saw are the bytes stored: uploads are staged once, and a file being
+            // imported in place that changed since it was read is caught by its size.
+            guard let bytes = knownBytes ?? FileManager.default.contents(atPath: path).map([UInt8].init), bytes.count == instance.fileSize else {
+                return .rejected(reason: "the file changed while it was read", identity: known)
             }
-            var instance = try IndexedInstance(
-                dataSet: dataSet,
-                transferSyntaxUID: file.transferSyntaxUID,
-                filePath: path,
-                fileSize: bytes.count,
-                pixelData: PixelDataLocator.locate(in: bytes)
-            )
-            instance.metadataJSON = DicomJSONEncoder().encode(dataSet).serialized()
             instance.contentHash = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
-            let known = Identity(
-                studyInstanceUID: instance.studyInstanceUID,
-                seriesInstanceUID: instance.seriesInstanceUID,
-                sopInstanceUID: instance.sopInstanceUID,
-                sopClassUID: instance.sopClassUID
-            )
-            identity = known
             if let study, study != instance.studyInstanceUID {
-                return .rejected(reason: "the instance belongs to study \(instance.studyInstanceUID), not \(study)", identity: identity)
+                return .rejected(reason: "the instance belongs to study \(instance.studyInstanceUID), not \(study)", identity: known)
             }
             // Copies live at a path made of the UIDs, so "same path" says nothing about the bytes: whether
             // the store had to write them does. Files indexed in place are compared by path.
@@ -157,14 +154,10 @@ public struct Importer: Sendable {
             case .unchanged where !inPlace && bytesChanged: return .replaced(known)
             case .unchanged: return .unchanged(known)
             }
-        } catch let error as DicomError {
-            return .rejected(reason: error.message, identity: identity)
-        } catch let error as IndexedInstance.MissingIdentifier {
-            return .rejected(reason: error.description, identity: identity)
         } catch let error as ObjectStore.Failure {
-            return .rejected(reason: error.reason, identity: identity)
+            return .rejected(reason: error.reason, identity: known)
         } catch {
-            return .rejected(reason: "\(error)", identity: identity)
+            return .rejected(reason: "\(error)", identity: known)
         }
     }
 

@@ -4,7 +4,7 @@ import Foundation
 
 /// What the catalog records of one instance: its identifiers, the attributes queries and renders need,
 /// and where its file is.
-public struct IndexedInstance: Sendable, Equatable {
+public struct IndexedInstance: Sendable, Equatable, Codable {
     public var patientID: String
     public var patientName: String
     public var patientBirthDate: String?

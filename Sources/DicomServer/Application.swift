@@ -51,6 +51,8 @@ public struct ServerConfiguration: Sendable {
     public var decodingLimits: DecodingLimits = .default
     /// Bytes one retrieve answer may carry.
     public var maximumResponseBytes: Int = 512 << 20
+    /// Where uploads are parsed: `ParseWorkerPool` when serving (isolated), in process when nil.
+    public var instanceReader: (any InstanceReader)?
 
     /// The DICOMweb root in answers: the public URL's, or relative.
     public var dicomWebBase: String { (publicURL?.text ?? "") + "/dicomweb" }
@@ -196,6 +198,7 @@ public func buildService(_ configuration: ServerConfiguration) throws -> RenderS
         pool: RenderPool(threads: configuration.renderThreads),
         thumbnailViewport: Viewport(width: configuration.thumbnailSize, height: configuration.thumbnailSize),
         limits: configuration.decodingLimits,
+        reader: configuration.instanceReader,
         retrieveLimits: RetrieveLimits(
             maxFramesPerRequest: configuration.maximumFramesPerRequest,
             maxResponseBytes: configuration.maximumResponseBytes

@@ -184,7 +184,7 @@ extension RenderService {
 
     /// Stores one uploaded instance (bytes of a Part 10 file). With `study`, instances of other studies fail.
     public func ingest(_ bytes: [UInt8], source: String, study: String? = nil) async throws -> Importer.Outcome {
-        let importer = Importer(catalog: catalog, store: store, limits: limits)
+        let importer = Importer(catalog: catalog, store: store, reader: reader)
         let outcome = try await filePool.run { importer.importData(bytes, source: source, study: study) }
         metrics.ingest(outcome.name)
         if case .replaced(let identity) = outcome { await invalidate(sopInstanceUID: identity.sopInstanceUID) }

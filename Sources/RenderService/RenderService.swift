@@ -104,6 +104,8 @@ public final class RenderService: Sendable {
     public let filePool: RenderPool
     public let thumbnailViewport: Viewport
     public let limits: DecodingLimits
+    /// Where uploads are parsed: a `ParseWorkerPool` in the server, in process by default.
+    public let reader: any InstanceReader
     public let retrieveLimits: RetrieveLimits
     public let cacheConfiguration: CacheConfiguration
     let encoder = ImageEncoder()
@@ -142,9 +144,11 @@ public final class RenderService: Sendable {
         filePool: RenderPool = RenderPool(threads: 4, queueLimit: 1024),
         thumbnailViewport: Viewport = Viewport(width: 256, height: 256),
         limits: DecodingLimits = .default,
+        reader: (any InstanceReader)? = nil,
         retrieveLimits: RetrieveLimits = RetrieveLimits(),
         cache: CacheConfiguration = CacheConfiguration()
     ) {
+        self.reader = reader ?? InProcessInstanceReader(limits: limits)
         self.retrieveLimits = retrieveLimits
         self.cacheConfiguration = cache
         redis = cache.redis.map {

@@ -9,6 +9,7 @@ struct DicomServeCommand: AsyncParsableCommand {
         version: version,
         subcommands: [
             RenderCommand.self, InfoCommand.self, ImportCommand.self, ServeCommand.self, DemoDataCommand.self, APIKeyCommand.self,
+            ParseWorkerCommand.self,
         ]
     )
 

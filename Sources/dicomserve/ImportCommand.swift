@@ -1,5 +1,6 @@
 import ArgumentParser
 import DicomCatalog
+import ParseWorker
 import Foundation
 
 struct ImportCommand: AsyncParsableCommand {
@@ -20,6 +21,9 @@ struct ImportCommand: AsyncParsableCommand {
     @Option(help: "The data directory (catalog and objects).") var dataDir = "./data"
     @Flag(help: "Index files where they are instead of copying them.") var inPlace = false
     @Option(help: "Files imported at once (default: the number of cores).") var jobs = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Parse files in worker processes under resource limits: on or off (default on).") var parseIsolation = "on"
+    @Option(help: "CPU seconds a parse worker may spend on one file (default 60).") var parseCpuSeconds = 60
+    @Option(help: "Address space of a parse worker, MiB (default 4096).") var parseMemoryMb = 4096
 
     func validate() throws {
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
@@ -37,7 +41,10 @@ struct ImportCommand: AsyncParsableCommand {
         }
         store.removeStaleTemporaryFiles()
         let files = Importer.files(under: paths)
-        let importer = Importer(catalog: catalog, store: store, inPlace: inPlace)
+        let isolation = try ParseIsolationSettings(isolation: parseIsolation, cpuSeconds: parseCpuSeconds, memoryMb: parseMemoryMb)
+        let workers = try isolation.pool(limits: .default)
+        defer { workers?.shutdown() }
+        let importer = Importer(catalog: catalog, store: store, reader: workers ?? InProcessInstanceReader(), inPlace: inPlace)
         let showsProgress = isatty(STDERR_FILENO) == 1
         let started = ContinuousClock.now
         let summary = await importer.importFiles(files, source: "import", parallelism: jobs) { done, summary in

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Configuration
 import DicomServer
+import ParseWorker
 import Foundation
 import Logging
 import Metrics
@@ -87,6 +88,11 @@ struct ServeCommand: AsyncParsableCommand {
             """
     )
     var logLevel: String?
+    @Option(help: "Parse uploads in worker processes under resource limits: on or off (DICOMSERVE_PARSE_ISOLATION; default on).")
+    var parseIsolation: String?
+    @Option(help: "CPU seconds a parse worker may spend on one file (DICOMSERVE_PARSE_CPU_SECONDS; default 60).")
+    var parseCpuSeconds: Int?
+    @Option(help: "Address space of a parse worker, MiB (DICOMSERVE_PARSE_MEMORY_MB; default 4096).") var parseMemoryMb: Int?
     @Option(help: "JSON config file (DICOMSERVE_CONFIG).") var config: String?
 
     func run() async throws {
@@ -175,6 +181,9 @@ struct ServeCommand: AsyncParsableCommand {
             try Self.checked(reader.int(forKey: "renderedTtl", default: 1800), "rendered-ttl", 1...31_536_000)
         )
 
+        let parseWorkers = try ParseIsolationSettings(reader: reader).pool(limits: configuration.decodingLimits)
+        configuration.instanceReader = parseWorkers
+
         var logger = Logger(label: "dicomserve")
         let level = reader.string(forKey: "logLevel", default: "info")
         guard let parsedLevel = Logger.Level(rawValue: level.lowercased()) else {
@@ -202,6 +211,7 @@ struct ServeCommand: AsyncParsableCommand {
                 "rate-limit": "\(configuration.rateLimits.map { "\($0.standard), viewing \($0.viewing), ingest \($0.ingest)" } ?? "off")",
                 "auth": "\(configuration.authenticator.map(AuthenticationSettings.summary) ?? "off")",
                 "cache-mb": "\(configuration.cache.renderedBytes >> 20)", "frame-cache-mb": "\(configuration.cache.decodedFrameBytes >> 20)",
+                "parse-isolation": "\(parseWorkers.map { ParseIsolationSettings.summary($0.configuration) } ?? "off")",
             ]
         )
         let notifier = SystemdNotifier()
@@ -220,6 +230,7 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger
         ).runService()
         try await service.shutdown()
+        parseWorkers?.shutdown()
     }
 
     /// Flags first, then DICOMSERVE_* variables, then the config file.
@@ -263,6 +274,9 @@ struct ServeCommand: AsyncParsableCommand {
         set("jwtAudience", jwtAudience.map(ConfigContent.string))
         if insecureNoAuth { set("insecureNoAuth", .bool(true)) }
         set("corsOrigins", corsOrigins.map(list))
+        set("parseIsolation", parseIsolation.map(ConfigContent.string))
+        set("parseCpuSeconds", parseCpuSeconds.map(ConfigContent.int))
+        set("parseMemoryMb", parseMemoryMb.map(ConfigContent.int))
 
         let environment = EnvironmentVariablesProvider().prefixKeys(with: "dicomserve")
         var providers: [any ConfigProvider] = [InMemoryProvider(name: "flags", values: flags), environment]

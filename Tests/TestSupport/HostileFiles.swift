@@ -88,10 +88,30 @@ public enum HostileFiles {
             + [0xFF, 0xD9]
     }
 
+    public static let rleLossless = "1.2.840.10008.1.2.5"
+
+    /// A valid RLE Lossless 8-bit image of `frames` constant frames: small on disk (each row is four
+    /// 128-byte runs), `rows`×`columns` bytes per frame to decode. Costs CPU to read in full, legitimately.
+    public static func rleMultiFrame(uid: String, rows: UInt16, columns: UInt16, frames: Int) -> [UInt8] {
+        precondition(columns % 128 == 0, "whole runs per row")
+        let runs = Int(columns) / 128 * Int(rows)
+        var segment: [UInt8] = []
+        segment.reserveCapacity(2 * runs)
+        for _ in 0..<runs { segment += [0x81, 0x40] }  // each: 0x40 repeated 128 times
+        let header = le32(1) + le32(64) + [UInt8](repeating: 0, count: 56)
+        let fragment = header + segment
+        return file(
+            identity(uid: uid) + imagePixel(rows: rows, columns: columns, bits: 8, frames: String(frames))
+                + encapsulated(Array(repeating: fragment, count: frames)),
+            transferSyntax: rleLossless,
+            uid: uid
+        )
+    }
+
     /// Writes `bytes` to a new temporary file and returns its path.
     public static func write(_ bytes: [UInt8], name: String = "hostile") -> String {
         let path = NSTemporaryDirectory() + "/\(name)-\(UUID().uuidString).dcm"
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         return path
     }
 }

@@ -1,0 +1,48 @@
+import Configuration
+import DicomCodec
+import ParseWorker
+
+/// `--parse-isolation`, `--parse-cpu-seconds` and `--parse-memory-mb`, shared by `serve` and `import`.
+struct ParseIsolationSettings {
+    var isolated = true
+    var resources = WorkerResources()
+
+    init(isolation: String?, cpuSeconds: Int?, memoryMb: Int?) throws {
+        switch isolation?.lowercased() {
+        case nil, "on", "true": isolated = true
+        case "off", "false": isolated = false
+        case let other?: throw CommandFailure.usage("parse-isolation is on or off, not \(other)")
+        }
+        if let cpuSeconds { resources.cpuSecondsPerFile = try ServeCommand.checked(cpuSeconds, "parse-cpu-seconds", 1...3_600) }
+        if let memoryMb { resources.addressSpaceBytes = try ServeCommand.checked(memoryMb, "parse-memory-mb", 256...1_048_576) << 20 }
+    }
+
+    init(reader: ConfigReader) throws {
+        try self.init(
+            isolation: reader.string(forKey: "parseIsolation"),
+            cpuSeconds: reader.int(forKey: "parseCpuSeconds"),
+            memoryMb: reader.int(forKey: "parseMemoryMb")
+        )
+    }
+
+    /// The worker pool, started once to prove the workers can run here (nil when isolation is off).
+    func pool(limits: DecodingLimits) throws -> ParseWorkerPool? {
+        guard isolated else { return nil }
+        let configuration = ParseWorkerPool.Configuration(
+            executable: ParseWorkerPool.currentExecutable,
+            settings: WorkerSettings(limits: limits, resources: resources)
+        )
+        do {
+            let pool = try ParseWorkerPool(configuration)
+            try pool.verify()
+            return pool
+        } catch {
+            throw CommandFailure.other("\(error) (--parse-isolation off runs parsers in process, without this protection)")
+        }
+    }
+
+    static func summary(_ configuration: ParseWorkerPool.Configuration) -> String {
+        let resources = configuration.settings.resources
+        return "workers, \(resources.cpuSecondsPerFile) s CPU and \(resources.addressSpaceBytes >> 20) MiB per file"
+    }
+}
