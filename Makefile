@@ -7,7 +7,7 @@ BINDIR = $(PREFIX)/bin
 DATADIR = $(PREFIX)/share/dicomserve
 SYSCONFDIR ?= /etc
 
-.PHONY: bootstrap test-data build release run test bench bench-micro bench-macro install uninstall clean
+.PHONY: bootstrap test-data build release run test fuzz bench bench-micro bench-macro install uninstall clean
 
 bootstrap:
 	scripts/bootstrap
@@ -26,10 +26,16 @@ release: bootstrap
 run: release test-data
 	scripts/run-demo
 
-## Installs packages, fetches the test corpus and references, builds and runs every test.
+## Installs packages, fetches the test corpus and references, builds and runs every test, then fuzzes
+## each parser briefly (FUZZ_SECONDS each, default 8).
 test: test-data
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel
+	scripts/fuzz --seconds $(or $(FUZZ_SECONDS),8)
+
+## Coverage-guided fuzzing (libFuzzer + ASan) of every parser, SECONDS each (default 300); TARGETS to choose.
+fuzz: test-data
+	scripts/fuzz --seconds $(or $(SECONDS),300) $(TARGETS)
 
 ## dicomserve beside Orthanc and the Python baseline (benchmarks/README.md): about 12 minutes, or under 3 with QUICK=1.
 bench:

@@ -131,6 +131,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Fuzz targets for every parser of untrusted bytes: libFuzzer entry points with -DFUZZING
+        // (scripts/fuzz), a corpus replayer otherwise (run by make test).
+        .executableTarget(name: "DicomFuzz", dependencies: ["DicomCodec", "DicomImaging", "DicomWeb"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "RenderBenchmark",
             dependencies: ["DicomCodec", "DicomImaging"],
