@@ -1,4 +1,3 @@
-import Crypto
 import DicomCodec
 import DicomWeb
 import Foundation
@@ -88,17 +87,25 @@ public struct Importer: Sendable {
         return outcome
     }
 
-    /// Imports an instance received in memory (HTTP uploads). The bytes are staged in the store's
-    /// temporary directory, so a crash leaves only a temporary file that start-up removes.
+    /// Imports an instance received in memory. The bytes are staged in the store's temporary directory,
+    /// so a crash leaves only a temporary file that start-up removes.
     public func importData(_ bytes: [UInt8], source: String, study: String? = nil) -> Outcome {
         let outcome: Outcome
         do {
-            let staged = try store.stage(bytes)
-            defer { unlink(staged) }
-            outcome = importOrReject(staged, study: study, bytes: bytes)
+            let staged = try StagedFile(in: store)
+            try staged.append(bytes)
+            outcome = importOrReject(staged.path, study: study, staged: true)
         } catch {
             outcome = .rejected(reason: error.reason, identity: nil)
         }
+        log(outcome, source: source)
+        return outcome
+    }
+
+    /// Imports an upload already staged in the store's temporary directory: it is moved into place, not
+    /// copied (the caller removes what is left).
+    public func importStaged(at path: String, source: String, study: String? = nil) -> Outcome {
+        let outcome = importOrReject(path, study: study, staged: true)
         log(outcome, source: source)
         return outcome
     }
@@ -108,7 +115,9 @@ public struct Importer: Sendable {
         try? catalog.logIngestion(source: source, outcome: outcome.name, reason: reason, sopInstanceUID: outcome.identity?.sopInstanceUID)
     }
 
-    private func importOrReject(_ path: String, study: String?, bytes knownBytes: [UInt8]? = nil) -> Outcome {
+    /// Reads, checks and stores one file. Staged files are moved into the store; others are copied. The
+    /// bytes are hashed and copied a chunk at a time, so no file is ever held in memory whole.
+    private func importOrReject(_ path: String, study: String?, staged: Bool = false) -> Outcome {
         var instance: IndexedInstance
         switch reader.read(path: path) {
         case .rejected(let reason, let identity): return .rejected(reason: reason, identity: identity)
@@ -123,10 +132,11 @@ public struct Importer: Sendable {
         do {
             // The bytes the reader saw are the bytes stored: uploads are staged once, and a file being
             // imported in place that changed since it was read is caught by its size.
-            guard let bytes = knownBytes ?? FileManager.default.contents(atPath: path).map([UInt8].init), bytes.count == instance.fileSize else {
+            let content = try ObjectStore.contentDigest(of: path)
+            guard content.size == instance.fileSize else {
                 return .rejected(reason: "the file changed while it was read", identity: known)
             }
-            instance.contentHash = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+            instance.contentHash = content.sha256
             if let study, study != instance.studyInstanceUID {
                 return .rejected(reason: "the instance belongs to study \(instance.studyInstanceUID), not \(study)", identity: known)
             }
@@ -139,7 +149,7 @@ public struct Importer: Sendable {
                     series: instance.seriesInstanceUID,
                     instance: instance.sopInstanceUID
                 )
-                bytesChanged = try store.write(bytes, to: target)
+                bytesChanged = try store.place(path, sha256: content.sha256, at: target, moving: staged)
                 instance.filePath = target
             } else {
                 instance.filePath = URL(fileURLWithPath: path).standardizedFileURL.path

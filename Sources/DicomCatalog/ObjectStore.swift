@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 #if canImport(Glibc)
@@ -45,14 +46,6 @@ public struct ObjectStore: Sendable {
         return "\(root)/\(study)/\(series)/\(instance).dcm"
     }
 
-    /// Writes `bytes` to a new temporary file in the store and returns its path; the caller removes it.
-    /// Start-up removes any a crash left behind.
-    public func stage(_ bytes: [UInt8]) throws(Failure) -> String {
-        let temporary = temporaryPath()
-        try writeFile(bytes, to: temporary)
-        return temporary
-    }
-
     /// Writes `bytes` to `path` atomically. Returns false (and writes nothing) when the file already
     /// holds exactly these bytes.
     @discardableResult
@@ -82,6 +75,91 @@ public struct ObjectStore: Sendable {
         return true
     }
 
+    /// Size and SHA-256 (hex) of a file, read a chunk at a time.
+    public static func contentDigest(of path: String) throws(Failure) -> (size: Int, sha256: String) {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw Failure(reason: "cannot read \(path): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        var hasher = SHA256()
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var size = 0
+        while true {
+            let capacity = chunk.count
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress!, capacity) }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { throw Failure(reason: "cannot read \(path): \(String(cString: strerror(errno)))") }
+            if count == 0 { break }
+            chunk.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+            size += count
+        }
+        return (size, hasher.finalize().map { String(format: "%02x", $0) }.joined())
+    }
+
+    /// Puts the file at `source` (whose digest is `sha256`) at `path` atomically: moved when `moving`
+    /// (a staged upload, same file system), else copied a chunk at a time; fsynced before the rename.
+    /// Returns false (and changes nothing) when `path` already holds exactly these bytes.
+    @discardableResult
+    public func place(_ source: String, sha256: String, at path: String, moving: Bool) throws(Failure) -> Bool {
+        if FileManager.default.fileExists(atPath: path), (try? Self.contentDigest(of: path).sha256) == sha256 { return false }
+        let directory = (path as NSString).deletingLastPathComponent
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw Failure(reason: "cannot create \(directory): \(error.localizedDescription)")
+        }
+        let temporary = temporaryPath()
+        if moving {
+            guard rename(source, temporary) == 0 else { throw Failure(reason: "cannot take the staged file: \(String(cString: strerror(errno)))") }
+        } else {
+            try copyFile(source, to: temporary)
+        }
+        let descriptor = open(temporary, O_RDONLY | O_CLOEXEC)
+        let synced = descriptor >= 0 && fsync(descriptor) == 0
+        if descriptor >= 0 { close(descriptor) }
+        guard synced, rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw Failure(reason: "cannot move the object into place: \(reason)")
+        }
+        let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directoryDescriptor >= 0 {
+            fsync(directoryDescriptor)
+            close(directoryDescriptor)
+        }
+        return true
+    }
+
+    /// Copies `source` to the new file `target` in chunks.
+    private func copyFile(_ source: String, to target: String) throws(Failure) {
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw Failure(reason: "cannot read \(source): \(String(cString: strerror(errno)))") }
+        defer { close(input) }
+        let output = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard output >= 0 else { throw Failure(reason: "cannot create a temporary file: \(String(cString: strerror(errno)))") }
+        defer { close(output) }
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let capacity = chunk.count
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(input, $0.baseAddress!, capacity) }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else {
+                unlink(target)
+                throw Failure(reason: "cannot read \(source): \(String(cString: strerror(errno)))")
+            }
+            if count == 0 { return }
+            var written = 0
+            while written < count {
+                let result = chunk.withUnsafeBytes { Glibc.write(output, $0.baseAddress! + written, count - written) }
+                if result < 0 && errno == EINTR { continue }
+                guard result > 0 else {
+                    unlink(target)
+                    throw Failure(reason: "write failed: \(String(cString: strerror(errno)))")
+                }
+                written += result
+            }
+        }
+    }
+
     /// Creates `path` (which must not exist), writes all of `bytes` and fsyncs; removes it on failure.
     private func writeFile(_ bytes: [UInt8], to path: String) throws(Failure) {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
@@ -107,7 +185,7 @@ public struct ObjectStore: Sendable {
 
     /// A new temporary file name. It starts with the writer's process id, so clean-up can tell the
     /// files of a live process (an import running beside the server) from a dead one's.
-    private func temporaryPath() -> String {
+    func temporaryPath() -> String {
         Self.temporaryDirectory(root) + "/\(getpid())-\(UUID().uuidString).part"
     }
 

@@ -104,14 +104,16 @@ struct JSONAPIRoutes<Context: RequestContext> {
     /// `POST /api/v1/dicom/instances`: one application/dicom body or a multipart of them. 200 when
     /// anything was stored (each file's outcome listed), 422 when nothing was.
     func upload(_ request: Request, _ context: Context) async throws -> UploadJSON {
-        let upload = try await UploadedInstances(request, limit: maximumUploadSize, multipartOnly: false, budget: (context as? DicomRequestContext)?.uploadBudget)
+        let upload = try await UploadedInstances(request, limit: maximumUploadSize, multipartOnly: false, budget: (context as? DicomRequestContext)?.uploadBudget,
+            service: service
+        )
         var results: [UploadedInstanceJSON] = []
         for item in upload.items {
             switch item {
             case .unsupportedPart(let type):
                 results.append(UploadedInstanceJSON(outcome: "rejected", reason: "a part of type \(type) is not a DICOM file"))
-            case .dicom(let bytes):
-                let outcome = try await service.ingest(bytes, source: "upload", study: nil)
+            case .dicom(let staged):
+                let outcome = try await service.ingest(staged, source: "upload", study: nil)
                 let reason: String? = if case .rejected(let reason, _) = outcome { reason } else { nil }
                 results.append(
                     UploadedInstanceJSON(

@@ -20,15 +20,17 @@ struct STOWRoutes<Context: RequestContext> {
     }
 
     func store(_ request: Request, _ context: Context, study: String?) async throws -> Response {
-        let upload = try await UploadedInstances(request, limit: maximumBodySize, multipartOnly: true, budget: (context as? DicomRequestContext)?.uploadBudget)
+        let upload = try await UploadedInstances(request, limit: maximumBodySize, multipartOnly: true, budget: (context as? DicomRequestContext)?.uploadBudget,
+            service: service
+        )
         let base = dicomWebBase
         var outcomes: [StoreOutcome] = []
         for item in upload.items {
             switch item {
             case .unsupportedPart:
                 outcomes.append(.failed(sopClassUID: "", sopInstanceUID: "", reason: .sopClassNotSupported))
-            case .dicom(let bytes):
-                let outcome = try await service.ingest(bytes, source: "stow-rs", study: study)
+            case .dicom(let staged):
+                let outcome = try await service.ingest(staged, source: "stow-rs", study: study)
                 outcomes.append(Self.storeOutcome(outcome, requestedStudy: study, base: base))
             }
         }

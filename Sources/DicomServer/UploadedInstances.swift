@@ -1,12 +1,16 @@
+import DicomCatalog
 import DicomWeb
 import Hummingbird
+import RenderService
 
 /// The DICOM objects of an upload body: one `application/dicom` body, or the parts of a
-/// `multipart/related` (STOW-RS) or `multipart/form-data` (browser forms) body.
+/// `multipart/related` (STOW-RS) or `multipart/form-data` (browser forms) body. The body is streamed to
+/// a staged file as it arrives and split on disk into one staged file per part, so an upload costs a
+/// bounded buffer in memory, not its size (the importer then reads one part at a time).
 struct UploadedInstances {
     /// One uploaded object, or a part that is not one (kept so the response can say why).
     enum Item {
-        case dicom([UInt8])
+        case dicom(StagedFile)
         case unsupportedPart(mediaType: String)
     }
 
@@ -14,11 +18,13 @@ struct UploadedInstances {
 
     /// At most this many parts in one upload (400 beyond).
     static let maximumParts = 2_000
+    /// Body bytes gathered in memory before each write to the spool file.
+    static let spoolChunkBytes = 1 << 20
 
     /// Reads at most `limit` bytes (413 beyond) and splits the body. 415 for other media types; 400 for
     /// a malformed body (a broken chunked encoding included); 429 when the client's ingest budget cannot
     /// pay for every instance beyond the first.
-    init(_ request: Request, limit: Int, multipartOnly: Bool, budget: UploadBudget? = nil) async throws {
+    init(_ request: Request, limit: Int, multipartOnly: Bool, budget: UploadBudget? = nil, service: RenderService) async throws {
         let contentType = request.headers[.contentType] ?? ""
         guard let mediaType = DicomWeb.MediaType(parsing: contentType) else {
             throw Self.unsupported(contentType, multipartOnly: multipartOnly)
@@ -31,35 +37,69 @@ struct UploadedInstances {
             throw Self.unsupported(contentType, multipartOnly: multipartOnly)
         }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            throw APIError(.contentTooLarge, "the request body is larger than \(limit) bytes", details: ["limit": "\(limit)"])
+            throw Self.tooLarge(limit)
         }
-        let buffer: ByteBuffer
+        let boundary: String?
         do {
-            buffer = try await request.body.collect(upTo: limit)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw APIError(.contentTooLarge, "the request body is larger than \(limit) bytes", details: ["limit": "\(limit)"])
+            boundary = isMultipart ? try Multipart.boundary(of: mediaType) : nil
+        } catch {
+            throw APIError(.badRequest, "the multipart body cannot be read", details: ["reason": error.description])
+        }
+        let store = service.store
+        let spool = try await service.filePool.run { try StagedFile(in: store) }
+        try await Self.spool(request.body, into: spool, limit: limit, pool: service.filePool)
+        guard let boundary else {
+            items = [.dicom(spool)]
+            return
+        }
+        let parts: [MultipartPartLayout]
+        do {
+            parts = try await service.filePool.run { try Multipart.layout(of: spool, boundary: boundary, maximumParts: Self.maximumParts) }
+        } catch let error as MultipartError {
+            throw APIError(.badRequest, "the multipart body cannot be read", details: ["reason": error.description])
+        }
+        try await budget?.charge(further: parts.count - 1)
+        items = try await service.filePool.run {
+            try parts.map { part in
+                // Parts without a Content-Type take the multipart's `type` (application/dicom); form parts
+                // are often application/octet-stream.
+                let type = part.contentType?.essence ?? "application/dicom"
+                guard ["application/dicom", "application/octet-stream"].contains(type) else { return .unsupportedPart(mediaType: type) }
+                return .dicom(try spool.extract(part.body, in: store))
+            }
+        }
+    }
+
+    /// Writes the body to `spool` in chunks of `spoolChunkBytes`, off the event loops.
+    static func spool(_ body: RequestBody, into spool: StagedFile, limit: Int, pool: RenderPool) async throws {
+        var pending: [UInt8] = []
+        pending.reserveCapacity(spoolChunkBytes)
+        var total = 0
+        do {
+            for try await buffer in body {
+                total += buffer.readableBytes
+                guard total <= limit else { throw tooLarge(limit) }
+                pending.append(contentsOf: buffer.readableBytesView)
+                if pending.count >= spoolChunkBytes {
+                    let chunk = pending
+                    try await pool.run { try spool.append(chunk) }
+                    pending.removeAll(keepingCapacity: true)
+                }
+            }
+        } catch let error as APIError {
+            throw error
+        } catch let error as ObjectStore.Failure {
+            throw APIError(HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), "the upload could not be staged", details: ["reason": error.reason])
         } catch {
             // Whatever else stops the body (a malformed chunked encoding, a reset) is the client's doing.
             throw APIError(.badRequest, "the request body could not be read", details: ["reason": String(describing: type(of: error))])
         }
-        let body = Array(buffer.readableBytesView)
-        guard isMultipart else {
-            items = [.dicom(body)]
-            return
-        }
-        let parts: [MultipartPart]
-        do {
-            parts = try Multipart.read(body, boundary: try Multipart.boundary(of: mediaType), maximumParts: Self.maximumParts)
-        } catch {
-            throw APIError(.badRequest, "the multipart body cannot be read", details: ["reason": error.description])
-        }
-        try await budget?.charge(further: parts.count - 1)
-        items = parts.map { part in
-            // Parts without a Content-Type take the multipart's `type` (application/dicom); form parts
-            // are often application/octet-stream.
-            let type = part.contentType?.essence ?? "application/dicom"
-            return ["application/dicom", "application/octet-stream"].contains(type) ? .dicom(part.body) : .unsupportedPart(mediaType: type)
-        }
+        let rest = pending
+        if !rest.isEmpty { try await pool.run { try spool.append(rest) } }
+    }
+
+    static func tooLarge(_ limit: Int) -> APIError {
+        APIError(.contentTooLarge, "the request body is larger than \(limit) bytes", details: ["limit": "\(limit)"])
     }
 
     static func unsupported(_ contentType: String, multipartOnly: Bool) -> APIError {

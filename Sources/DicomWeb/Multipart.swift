@@ -95,44 +95,65 @@ public enum Multipart {
     /// Parses a body (RFC 2046 §5.1.1): preamble and epilogue ignored, transport padding after each
     /// delimiter allowed, bare LF line breaks tolerated.
     public static func read(_ body: [UInt8], boundary: String, maximumParts: Int = 10_000) throws(MultipartError) -> [MultipartPart] {
+        try layout(of: body, boundary: boundary, maximumParts: maximumParts).map { part in
+            MultipartPart(headers: part.headers, body: Array(body[part.body]))
+        }
+    }
+
+    /// Where the parts of a body lie, without copying them: what a body spooled to disk is split with
+    /// (`MultipartSource` over a file), reading only delimiters and part headers into memory.
+    public static func layout(
+        of body: some MultipartSource,
+        boundary: String,
+        maximumParts: Int = 10_000
+    ) throws(MultipartError) -> [MultipartPartLayout] {
         let delimiter = Array("--\(boundary)".utf8)
-        guard var position = find(delimiter, in: body, from: 0, atLineStart: true) else { throw .noOpeningBoundary }
-        var parts: [MultipartPart] = []
+        let count = body.count
+        guard var position = body.lineStart(of: delimiter, from: 0) else { throw .noOpeningBoundary }
+        var parts: [MultipartPartLayout] = []
         while true {
             position += delimiter.count
-            // "--" right after the delimiter closes the body.
-            if position + 1 < body.count, body[position] == UInt8(ascii: "-"), body[position + 1] == UInt8(ascii: "-") { return parts }
-            // Transport padding, then the line break.
-            while position < body.count, body[position] == UInt8(ascii: " ") || body[position] == UInt8(ascii: "\t") { position += 1 }
-            guard let lineEnd = lineBreakEnd(body, at: position) else { throw .unterminated }
-            position = lineEnd
-            guard let next = find(delimiter, in: body, from: position, atLineStart: true) else { throw .unterminated }
+            // What follows a delimiter: "--" (the end), or transport padding and a line break.
+            let after = body.bytes(position..<min(count, position + maximumPaddingBytes + 2))
+            if after.starts(with: [UInt8(ascii: "-"), UInt8(ascii: "-")]) { return parts }
+            var offset = 0
+            while offset < after.count, after[offset] == UInt8(ascii: " ") || after[offset] == UInt8(ascii: "\t") { offset += 1 }
+            guard let lineEnd = lineBreakEnd(after, at: offset) else { throw .unterminated }
+            position += lineEnd
+            guard let next = body.lineStart(of: delimiter, from: position) else { throw .unterminated }
             // The part ends before the line break that precedes the next delimiter.
             var end = next
-            if end > position, body[end - 1] == UInt8(ascii: "\n") { end -= 1 }
-            if end > position, body[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+            let before = body.bytes(max(position, next - 2)..<next)
+            if end > position, before.last == UInt8(ascii: "\n") { end -= 1 }
+            if end > position, before.count == 2, before.first == UInt8(ascii: "\r"), before.last == UInt8(ascii: "\n") { end -= 1 }
             guard parts.count < maximumParts else { throw .tooManyParts(limit: maximumParts) }
-            parts.append(try part(body[position..<max(position, end)], number: parts.count + 1))
+            let head = body.bytes(position..<min(end, position + maximumHeaderBytes))
+            let (headers, bodyOffset) = try self.headers(head, partEnd: end - position, number: parts.count + 1)
+            parts.append(MultipartPartLayout(headers: headers, body: (position + bodyOffset)..<max(position + bodyOffset, end)))
             position = next
         }
     }
 
-    static func part(_ bytes: ArraySlice<UInt8>, number: Int) throws(MultipartError) -> MultipartPart {
+    /// Bounds on what is read into memory per part: its headers, and padding after a delimiter.
+    static let maximumHeaderBytes = 16 << 10
+    static let maximumPaddingBytes = 1024
+
+    /// The headers at the start of a part (`head`: its first bytes, `partEnd`: its length) and where its
+    /// body starts.
+    static func headers(_ head: [UInt8], partEnd: Int, number: Int) throws(MultipartError) -> ([(name: String, value: String)], Int) {
         var headers: [(name: String, value: String)] = []
-        var position = bytes.startIndex
+        var position = 0
         while true {
             // An empty line ends the headers.
-            if let end = lineBreakEnd(bytes, at: position) {
-                return MultipartPart(headers: headers, body: Array(bytes[end...]))
-            }
-            guard let newline = bytes[position...].firstIndex(of: UInt8(ascii: "\n")) else {
+            if let end = lineBreakEnd(head, at: position) { return (headers, end) }
+            guard let newline = head[position...].firstIndex(of: UInt8(ascii: "\n")) else {
                 // No body separator: a part with headers only is malformed; one with neither is empty.
-                if headers.isEmpty && position == bytes.endIndex { return MultipartPart(headers: [], body: []) }
+                if headers.isEmpty && position == partEnd { return ([], position) }
                 throw .malformedPartHeaders(part: number)
             }
             var lineEnd = newline
-            if lineEnd > position, bytes[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
-            let line = String(decoding: bytes[position..<lineEnd], as: UTF8.self)
+            if lineEnd > position, head[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
+            let line = String(decoding: head[position..<lineEnd], as: UTF8.self)
             guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else { throw .malformedPartHeaders(part: number) }
             headers.append((String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingCharacters(in: " ")))
             position = newline + 1
@@ -147,8 +168,9 @@ public enum Multipart {
         return nil
     }
 
-    /// The next occurrence of `pattern` that starts a line (at `from` == 0 or after an LF).
-    static func find(_ pattern: [UInt8], in bytes: [UInt8], from start: Int, atLineStart: Bool) -> Int? {
+    /// The next occurrence of `pattern` at or after `start`; with `atLineStart`, only one that starts a
+    /// line (at 0 or after an LF).
+    public static func find(_ pattern: [UInt8], in bytes: [UInt8], from start: Int, atLineStart: Bool) -> Int? {
         guard let first = pattern.first, bytes.count >= pattern.count else { return nil }
         var index = start
         let last = bytes.count - pattern.count
@@ -165,4 +187,33 @@ public enum Multipart {
         }
         return nil
     }
+}
+
+/// Where one part of a multipart body lies.
+public struct MultipartPartLayout: Sendable {
+    public var headers: [(name: String, value: String)]
+    /// The body's bytes within the whole message.
+    public var body: Range<Int>
+
+    public func header(_ name: String) -> String? {
+        let key = name.lowercased()
+        return headers.first { $0.name.lowercased() == key }?.value
+    }
+
+    public var contentType: MediaType? { header("Content-Type").flatMap(MediaType.init(parsing:)) }
+}
+
+/// Bytes a multipart body can be split from: in memory, or a file read a window at a time.
+public protocol MultipartSource {
+    var count: Int { get }
+    /// The bytes in `range` (clamped to the source); only small ranges are asked for.
+    func bytes(_ range: Range<Int>) -> [UInt8]
+    /// The next position at or after `start` where `pattern` begins a line (at 0 or after an LF).
+    func lineStart(of pattern: [UInt8], from start: Int) -> Int?
+}
+
+extension Array: MultipartSource where Element == UInt8 {
+    public func bytes(_ range: Range<Int>) -> [UInt8] { Array(self[range.clamped(to: 0..<count)]) }
+
+    public func lineStart(of pattern: [UInt8], from start: Int) -> Int? { Multipart.find(pattern, in: self, from: start, atLineStart: true) }
 }

@@ -184,8 +184,18 @@ extension RenderService {
 
     /// Stores one uploaded instance (bytes of a Part 10 file). With `study`, instances of other studies fail.
     public func ingest(_ bytes: [UInt8], source: String, study: String? = nil) async throws -> Importer.Outcome {
+        let store = store
+        return try await ingest(try await filePool.run { () throws -> StagedFile in
+            let staged = try StagedFile(in: store)
+            try staged.append(bytes)
+            return staged
+        }, source: source, study: study)
+    }
+
+    /// Ingests an upload staged on disk (`StagedFile`), which stays the caller's to drop.
+    public func ingest(_ staged: StagedFile, source: String, study: String? = nil) async throws -> Importer.Outcome {
         let importer = Importer(catalog: catalog, store: store, reader: reader)
-        let outcome = try await filePool.run { importer.importData(bytes, source: source, study: study) }
+        let outcome = try await filePool.run { importer.importStaged(at: staged.path, source: source, study: study) }
         metrics.ingest(outcome.name)
         if case .replaced(let identity) = outcome { await invalidate(sopInstanceUID: identity.sopInstanceUID) }
         return outcome
