@@ -22,7 +22,10 @@ public final class RenderPool: Sendable {
     /// Jobs running or waiting now.
     public var load: Int { admitted.withLock { $0 } }
 
+    /// Runs `body` on a pool thread. Work whose task is cancelled while it waits (its request ended,
+    /// the server is draining) is dropped before it starts, with `CancellationError`.
     public func run<Result: Sendable>(_ body: @escaping @Sendable () throws -> Result) async throws -> Result {
+        try Task.checkCancellation()
         let accepted = admitted.withLock { count in
             guard count < queueLimit else { return false }
             count += 1
@@ -30,7 +33,15 @@ public final class RenderPool: Sendable {
         }
         guard accepted else { throw RenderServiceError.overloaded(retryAfterSeconds: 1) }
         defer { admitted.withLock { $0 -= 1 } }
-        return try await pool.runIfActive(body)
+        let cancelled = Atomic(false)
+        return try await withTaskCancellationHandler {
+            try await pool.runIfActive {
+                guard !cancelled.load(ordering: .relaxed) else { throw CancellationError() }
+                return try body()
+            }
+        } onCancel: {
+            cancelled.store(true, ordering: .relaxed)
+        }
     }
 
     public func shutdown() async throws {
