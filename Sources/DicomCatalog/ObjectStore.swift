@@ -61,18 +61,30 @@ public struct ObjectStore: Sendable {
             throw Failure(reason: "cannot create \(directory): \(error.localizedDescription)")
         }
         try writeFile(bytes, to: temporary)
-        guard rename(temporary, path) == 0 else {
+        try moveIntoPlace(temporary, at: path, synced: true)
+        return true
+    }
+
+    /// Renames the complete `temporary` file to `path` and makes the rename durable (the directory entry
+    /// fsynced); fsyncs the file first unless `synced`. Removes `temporary` on failure.
+    private func moveIntoPlace(_ temporary: String, at path: String, synced: Bool) throws(Failure) {
+        var synced = synced
+        if !synced {
+            let descriptor = open(temporary, O_RDONLY | O_CLOEXEC)
+            synced = descriptor >= 0 && fsync(descriptor) == 0
+            if descriptor >= 0 { close(descriptor) }
+        }
+        guard synced, rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
             throw Failure(reason: "cannot move the object into place: \(reason)")
         }
         // The rename is durable only once the directory entry is.
-        let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let directoryDescriptor = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directoryDescriptor >= 0 {
             fsync(directoryDescriptor)
             close(directoryDescriptor)
         }
-        return true
     }
 
     /// Size and SHA-256 (hex) of a file, read a chunk at a time.
@@ -113,19 +125,7 @@ public struct ObjectStore: Sendable {
         } else {
             try copyFile(source, to: temporary)
         }
-        let descriptor = open(temporary, O_RDONLY | O_CLOEXEC)
-        let synced = descriptor >= 0 && fsync(descriptor) == 0
-        if descriptor >= 0 { close(descriptor) }
-        guard synced, rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw Failure(reason: "cannot move the object into place: \(reason)")
-        }
-        let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directoryDescriptor >= 0 {
-            fsync(directoryDescriptor)
-            close(directoryDescriptor)
-        }
+        try moveIntoPlace(temporary, at: path, synced: false)
         return true
     }
 

@@ -249,7 +249,7 @@ public enum EncodingScanner {
                     continue
                 }
                 guard top.kind == .item else {
-                    throw .failure(.corrupt, String(format4: group, element, "appears where a sequence item was expected"))
+                    throw .failure(.corrupt, "\(DicomTag(group, element)) appears where a sequence item was expected")
                 }
                 try countElement()
                 let header = try elementHeader(group: group, element: element, explicit: top.explicit)
@@ -272,7 +272,7 @@ public enum EncodingScanner {
             }
             let vr = (bytes[position + 4], bytes[position + 5])
             guard (0x41...0x5A).contains(vr.0), (0x41...0x5A).contains(vr.1) else {
-                throw .failure(.corrupt, String(format4: group, element, "has no valid value representation"))
+                throw .failure(.corrupt, "\(DicomTag(group, element)) has no valid value representation")
             }
             if Self.isLongVR(vr) {
                 guard canRead(12) else { throw Self.truncated("the last element header is incomplete") }
@@ -319,7 +319,7 @@ public enum EncodingScanner {
             case 0xE0DD where top.kind != .item && top.end == nil:
                 stack.removeLast()
             default:
-                throw .failure(.corrupt, String(format4: 0xFFFE, element, "is out of place"))
+                throw .failure(.corrupt, "\(DicomTag(0xFFFE, element)) is out of place")
             }
         }
 
@@ -345,7 +345,7 @@ public enum EncodingScanner {
             }
             let length = Int(header.length)
             guard canRead(length) else {
-                throw Self.truncated(String(format4: header.group, header.element, "claims \(length) bytes, \(remaining) remain"))
+                throw Self.truncated("\(DicomTag(header.group, header.element)) claims \(length) bytes, \(remaining) remain")
             }
             if isSequenceVR || (isUnknownVR && !isPixelData && startsWithItem()) {
                 try openSequence(end: position + length, explicit: isSequenceVR && top.explicit, top: top, stack: &stack)
@@ -355,7 +355,7 @@ public enum EncodingScanner {
             if isPixelData && top.depth == 0 { summary.pixelDataBytes = UInt64(length) }
             position += length
             if let end = top.end, position > end {
-                throw .failure(.corrupt, String(format4: header.group, header.element, "runs past the end of its item"))
+                throw .failure(.corrupt, "\(DicomTag(header.group, header.element)) runs past the end of its item")
             }
         }
 
@@ -516,13 +516,3 @@ struct CodestreamHeader: Equatable {
     }
 }
 
-extension String {
-    /// "(GGGG,EEEE) message" for error texts.
-    init(format4 group: UInt16, _ element: UInt16, _ message: String) {
-        func hex(_ value: UInt16) -> String {
-            let digits = String(value, radix: 16, uppercase: true)
-            return String(repeating: "0", count: 4 - digits.count) + digits
-        }
-        self = "(\(hex(group)),\(hex(element))) \(message)"
-    }
-}

@@ -23,15 +23,9 @@ struct FuzzReplayTests {
     @Test(arguments: ["dicom-file", "render", "encoding-scanner", "pixel-data-locator"])
     func dicomTargetsReplayTheCorpusAndTheHostileFiles(target: String) throws {
         typealias H = HostileFiles
-        let hostile = [
-            H.file(H.identity(uid: "1.2.3.10") + H.imagePixel(rows: 2, columns: 2, bits: 8, frames: "999999999999") + H.pixelData([0, 1, 2, 3])),
-            H.file(H.identity(uid: "1.2.3.11") + H.nestedSequences(depth: 10_000)),
-            H.file(
-                H.identity(uid: "1.2.3.12") + H.imagePixel(rows: 10, columns: 10, bits: 8) + H.encapsulated([H.jpegHeader(width: 65_500, height: 65_500)]),
-                transferSyntax: H.jpegBaseline
-            ),
+        let hostile = (H.refusedAtIngest().map(\.bytes) + [
             H.file(H.identity(uid: "1.2.3.13") + H.imagePixel(rows: 2, columns: 2, bits: 8) + H.encapsulated(Array(repeating: [], count: 120_000))),
-        ].map { H.write($0, name: "replay") }
+        ]).map { H.write($0, name: "replay") }
         defer { hostile.forEach { try? FileManager.default.removeItem(atPath: $0) } }
         var paths = hostile + [Self.fixtures.path, ServeEndToEndTests.corpus.appendingPathComponent("pydicom").path]
         let crashes = Self.fixtures.appendingPathComponent("fuzz/\(target)").path

@@ -70,16 +70,7 @@ import Glibc
         #expect(try await server.get("/dicomweb/studies?PatientID=*").status == 200)
         #expect(clock.now - asked < .seconds(1), "QIDO while the worst upload is parsed")
 
-        let rejected: [(String, [UInt8])] = [
-            ("frame count", H.file(H.identity(uid: "1.2.3.21") + H.imagePixel(rows: 2, columns: 2, bits: 8, frames: "999999999999999") + H.pixelData([0, 1, 2, 3]))),
-            ("nesting", H.file(H.identity(uid: "1.2.3.22") + H.nestedSequences(depth: 10_000))),
-            (
-                "JPEG size bomb",
-                H.file(
-                    H.identity(uid: "1.2.3.23") + H.imagePixel(rows: 10, columns: 10, bits: 8) + H.encapsulated([H.jpegHeader(width: 65_500, height: 65_500)]),
-                    transferSyntax: H.jpegBaseline
-                )
-            ),
+        let rejected = H.refusedAtIngest() + [
             ("elements", Self.manyElements()),
             ("deflate bomb", try Self.deflateBomb()),
             ("not DICOM", Array(repeating: 0x41, count: 4096)),

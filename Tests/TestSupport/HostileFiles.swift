@@ -88,6 +88,22 @@ public enum HostileFiles {
             + [0xFF, 0xD9]
     }
 
+    /// One small file per class of the hardening issue's upload findings that must be refused at ingest:
+    /// an absurd frame count, deep nesting and a JPEG size bomb (named, for messages).
+    public static func refusedAtIngest() -> [(name: String, bytes: [UInt8])] {
+        [
+            ("frame count", file(identity(uid: "1.2.3.10") + imagePixel(rows: 2, columns: 2, bits: 8, frames: "999999999999999") + pixelData([0, 1, 2, 3]))),
+            ("nesting", file(identity(uid: "1.2.3.11") + nestedSequences(depth: 10_000))),
+            (
+                "JPEG size bomb",
+                file(
+                    identity(uid: "1.2.3.12") + imagePixel(rows: 10, columns: 10, bits: 8) + encapsulated([jpegHeader(width: 65_500, height: 65_500)]),
+                    transferSyntax: jpegBaseline
+                )
+            ),
+        ]
+    }
+
     public static let rleLossless = "1.2.840.10008.1.2.5"
 
     /// A valid RLE Lossless 8-bit image of `frames` constant frames: small on disk (each row is four
