@@ -31,7 +31,7 @@ run: release test-data
 test: test-data
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel
-	scripts/fuzz --seconds $(or $(FUZZ_SECONDS),8)
+	scripts/fuzz --seconds $(or $(FUZZ_SECONDS),8) --seed 1
 
 ## Coverage-guided fuzzing (libFuzzer + ASan) of every parser, SECONDS each (default 300); TARGETS to choose.
 fuzz: test-data
