@@ -41,7 +41,17 @@ struct JSONAPITests {
         try #require(summary.stored == files.count)
         let presets = try PresetLibrary.load(directory: repository.appendingPathComponent("presets").path)
         let pool = RenderPool(threads: 2)
-        let service = RenderService(catalog: catalog, store: store, presets: presets, pool: pool, cache: configuration.cache)
+        let service = RenderService(
+            catalog: catalog,
+            store: store,
+            presets: presets,
+            pool: pool,
+            retrieveLimits: RetrieveLimits(
+                maxFramesPerRequest: configuration.maximumFramesPerRequest,
+                maxResponseBytes: configuration.maximumResponseBytes
+            ),
+            cache: configuration.cache
+        )
         try await body(buildRouter(service: service, configuration: configuration), service)
         try await service.shutdown()
     }

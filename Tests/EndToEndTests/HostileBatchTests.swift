@@ -114,6 +114,13 @@ import Glibc
         let injected = try #require(try BadInputOverHTTPTests.raw(Array(request.utf8), port: server.port))
         #expect(injected.status == 200 && !injected.body.contains("evil"))
 
+        // A chunked body whose chunk size is not hexadecimal (finding 18): 400, not the 500 default.
+        let chunked = "POST /api/v1/dicom/instances HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/dicom\r\n"
+            + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n4\r\nDICM\r\nZZ\r\nnot a chunk\r\n0\r\n\r\n"
+        if let answer = try BadInputOverHTTPTests.raw(Array(chunked.utf8), port: server.port) {
+            #expect((400..<500).contains(answer.status), "malformed chunked body: \(answer.status)")
+        }
+
         // The worst upload ended as a rejection with its reason; the same process serves on.
         let response = try await worst.value
         #expect(response.status == 422)
