@@ -123,6 +123,8 @@ let package = Package(
             dependencies: [
                 "DicomCatalog", "DicomCodec", "DicomImaging", "DicomServer", "DicomWeb", "ParseWorker", "RenderCache", "RenderService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // NIOCore: to recognise a bind failure (IOError) and say it in words.
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),

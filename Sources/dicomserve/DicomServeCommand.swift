@@ -27,13 +27,15 @@ struct CommandFailure: Error, CustomStringConvertible {
     static func unusableInput(_ message: String) -> CommandFailure { CommandFailure(message: message, exitCode: 3) }
     /// Exit 2: the arguments are wrong.
     static func usage(_ message: String) -> CommandFailure { CommandFailure(message: message, exitCode: 2) }
+    /// Exit 4: the environment refuses (the port is taken or not allowed).
+    static func environment(_ message: String) -> CommandFailure { CommandFailure(message: message, exitCode: 4) }
     /// Exit 1: anything else (e.g. the output cannot be written).
     static func other(_ message: String) -> CommandFailure { CommandFailure(message: message, exitCode: 1) }
 }
 
 @main
 enum Entry {
-    /// Exit codes: 0 success, 1 other failure, 2 usage, 3 unreadable or unsupported input.
+    /// Exit codes: 0 success, 1 other failure, 2 usage, 3 unreadable or unsupported input, 4 environment (port).
     static func main() async {
         do {
             var command = try DicomServeCommand.parseAsRoot()

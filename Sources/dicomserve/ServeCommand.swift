@@ -5,6 +5,7 @@ import ParseWorker
 import Foundation
 import Logging
 import Metrics
+import NIOCore
 import Prometheus
 import RenderCache
 import SystemPackage
@@ -217,7 +218,7 @@ struct ServeCommand: AsyncParsableCommand {
         let notifier = SystemdNotifier()
         let host = configuration.host
         let port = configuration.port
-        try await buildApplication(
+        let application = buildApplication(
             configuration,
             service: service,
             metricsRegistry: registry,
@@ -228,7 +229,13 @@ struct ServeCommand: AsyncParsableCommand {
                 notifier.notify("READY=1\nSTATUS=serving on \(host):\(port)\nMAINPID=\(getpid())")
             },
             logger: logger
-        ).runService()
+        )
+        do {
+            try await application.runService()
+        } catch let error as IOError where [EADDRINUSE, EACCES, EADDRNOTAVAIL].contains(error.errnoCode) {
+            parseWorkers?.shutdown()
+            throw CommandFailure.environment(Self.listenFailure(host: host, port: port, errno: error.errnoCode))
+        }
         try await service.shutdown()
         parseWorkers?.shutdown()
     }
@@ -288,6 +295,15 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         return ConfigReader(providers: providers)
+    }
+
+    /// Why the port cannot be listened on, in words, with what to do about it.
+    static func listenFailure(host: String, port: Int, errno code: Int32) -> String {
+        switch code {
+        case EADDRINUSE: "cannot listen on \(host):\(port): the port is already in use (another dicomserve?); choose another with --port"
+        case EACCES: "cannot listen on \(host):\(port): permission denied (ports below 1024 need privileges); choose a port of 1024 or more"
+        default: "cannot listen on \(host):\(port): the address is not one of this machine's; check --host"
+        }
     }
 
     static func checked(_ value: Int, _ name: String, _ range: ClosedRange<Int>) throws -> Int {

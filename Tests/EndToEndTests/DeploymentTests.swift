@@ -85,6 +85,19 @@ struct DeploymentTests {
         for variable in variables.sorted() { #expect(example.contains(variable + "="), "\(variable) is not in dicomserve.env.example") }
     }
 
+    /// A port in use is the environment's refusal, not a usage error: exit 4 and the fix in words.
+    @Test func aPortInUseIsExit4WithTheReason() async throws {
+        let data = CommandLineTests.temporary("-busy")
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let first = try await ServerProcess(dataDir: data)
+        defer { first.stop() }
+        let second = try CommandLineTests.dicomserve("serve", "--port", "\(first.port)", "--data-dir", data + "-second", "--web-dir", "none")
+        defer { try? FileManager.default.removeItem(atPath: data + "-second") }
+        #expect(second.status == 4)
+        #expect(second.error.contains("cannot listen on 127.0.0.1:\(first.port): the port is already in use"), "\(second.error)")
+        #expect(!second.error.contains("errno"), "no framework description: \(second.error)")
+    }
+
     @Test func nonLoopbackWithoutAuthenticationIsRefused() throws {
         let data = CommandLineTests.temporary("-data")
         defer { try? FileManager.default.removeItem(atPath: data) }
