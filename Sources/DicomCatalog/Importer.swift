@@ -123,12 +123,7 @@ public struct Importer: Sendable {
         case .rejected(let reason, let identity): return .rejected(reason: reason, identity: identity)
         case .instance(let read): instance = read
         }
-        let known = Identity(
-            studyInstanceUID: instance.studyInstanceUID,
-            seriesInstanceUID: instance.seriesInstanceUID,
-            sopInstanceUID: instance.sopInstanceUID,
-            sopClassUID: instance.sopClassUID
-        )
+        let known = instance.identity
         do {
             // The bytes the reader saw are the bytes stored: uploads are staged once, and a file being
             // imported in place that changed since it was read is caught by its size.

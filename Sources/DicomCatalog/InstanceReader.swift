@@ -48,12 +48,7 @@ public struct InProcessInstanceReader: InstanceReader {
                 fileSize: bytes.count,
                 pixelData: PixelDataLocator.locate(in: bytes)
             )
-            identity = Importer.Identity(
-                studyInstanceUID: instance.studyInstanceUID,
-                seriesInstanceUID: instance.seriesInstanceUID,
-                sopInstanceUID: instance.sopInstanceUID,
-                sopClassUID: instance.sopClassUID
-            )
+            identity = instance.identity
             instance.metadataJSON = DicomJSONEncoder().encode(dataSet).serialized()
             if decodesFrames, dataSet.contains(.pixelData) {
                 let frames = try file.frameInfo().numberOfFrames
@@ -67,5 +62,17 @@ public struct InProcessInstanceReader: InstanceReader {
         } catch {
             return .rejected(reason: "\(error)", identity: identity)
         }
+    }
+}
+
+extension IndexedInstance {
+    /// Who the instance is, as import outcomes report it.
+    var identity: Importer.Identity {
+        Importer.Identity(
+            studyInstanceUID: studyInstanceUID,
+            seriesInstanceUID: seriesInstanceUID,
+            sopInstanceUID: sopInstanceUID,
+            sopClassUID: sopClassUID
+        )
     }
 }
