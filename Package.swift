@@ -70,40 +70,60 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Storage: the SQLite catalog.
+        // Storage: the catalog and object-storage protocols with the model they share (no engine here),
+        // and the embedded engines behind them: SQLite and the local file system.
         .target(
-            name: "DicomCatalog",
+            name: "DicomStorage",
             // swift-crypto: the SHA-256 of each stored object is its identity (ETags, cache keys).
-            dependencies: [
-                "DicomCodec", "DicomWeb", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
-            ],
+            dependencies: ["DicomCodec", "DicomWeb", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LocalStorage",
+            dependencies: ["DicomStorage", "DicomWeb", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
 
         // Untrusted parsing in child processes under resource limits (the server's and `import`'s reader).
         .target(name: "CSpawn", path: "Sources/CSpawn"),
-        .target(name: "ParseWorker", dependencies: ["CSpawn", "DicomCatalog", "DicomCodec"], swiftSettings: swiftSettings),
+        .target(
+            name: "ParseWorker",
+            dependencies: ["CSpawn", "DicomStorage", "DicomCodec", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            swiftSettings: swiftSettings
+        ),
 
-        // Caches: byte-bounded LRU, single-flight, keys, the Redis client.
+        // In-process cache primitives (byte-bounded LRU, single-flight, expiry), and the Redis client.
+        .target(name: "Caching", swiftSettings: swiftSettings),
         // No pkgConfig: hiredis.pc adds -D_FILE_OFFSET_BITS=64, which SwiftPM warns about; the header path is standard.
         .systemLibrary(name: "CHiredis", path: "Sources/CHiredis", providers: [.apt(["libhiredis-dev"])]),
-        .target(name: "RenderCache", dependencies: ["CHiredis"], swiftSettings: swiftSettings),
-
-        // Orchestration (no HTTP types) and the HTTP face.
         .target(
-            name: "RenderService",
+            name: "Redis",
             dependencies: [
-                "DicomCatalog", "DicomCodec", "DicomImaging", "DicomWeb", "RenderCache",
+                "CHiredis",
+                // NIOPosix: the client's own threads for hiredis' blocking calls.
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // The application core (no HTTP types): queries, rendering, retrieval, ingest, caches, replicas.
+        .target(
+            name: "DicomArchive",
+            dependencies: [
+                "DicomStorage", "DicomCodec", "DicomImaging", "DicomWeb", "Caching", "Redis",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "DicomServer",
             dependencies: [
-                "RenderService", "RenderCache", "DicomCatalog", "DicomCodec", "DicomImaging", "DicomWeb",
+                // The HTTP face talks to the core; it names no storage engine and no Redis command.
+                "DicomArchive", "DicomStorage", "DicomCodec", "DicomImaging", "DicomWeb", "Caching",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -121,7 +141,8 @@ let package = Package(
         .executableTarget(
             name: "dicomserve",
             dependencies: [
-                "DicomCatalog", "DicomCodec", "DicomImaging", "DicomServer", "DicomWeb", "ParseWorker", "RenderCache", "RenderService",
+                "DicomArchive", "DicomCodec", "DicomImaging", "DicomServer", "DicomStorage", "DicomWeb", "LocalStorage", "ParseWorker",
+                "Redis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // NIOCore: to recognise a bind failure (IOError) and say it in words.
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -146,16 +167,25 @@ let package = Package(
         .testTarget(name: "DicomImagingTests", dependencies: ["DicomImaging"]),
         // Real servers for tests (redis-server on a free loopback port).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "RenderCacheTests", dependencies: ["RenderCache", "TestSupport"]),
+        .testTarget(name: "CachingTests", dependencies: ["Caching", "Redis", "TestSupport"]),
         .testTarget(name: "DicomWebTests", dependencies: ["DicomWeb"]),
         .testTarget(name: "CImageCodecsTests", dependencies: ["CImageCodecs"]),
         .testTarget(name: "CDCMTKTests", dependencies: ["CDCMTK"]),
         .testTarget(name: "DicomCodecTests", dependencies: ["DicomCodec", "DicomImaging", "TestSupport"]),
-        .testTarget(name: "DicomCatalogTests", dependencies: ["DicomCatalog", "DicomCodec", "DicomWeb"]),
+        .testTarget(
+            name: "StorageTests",
+            dependencies: ["DicomStorage", "LocalStorage", "DicomCodec", "DicomWeb", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // The core without HTTP, over the real embedded engines.
+        .testTarget(
+            name: "DicomArchiveTests",
+            dependencies: ["DicomArchive", "DicomStorage", "LocalStorage", "DicomCodec", "DicomImaging", "DicomWeb", "Redis", "TestSupport"]
+        ),
         .testTarget(
             name: "DicomServerTests",
             dependencies: [
-                "DicomServer", "DicomCatalog", "DicomCodec", "DicomWeb", "CImageCodecs", "RenderCache", "TestSupport",
+                "DicomServer", "DicomArchive", "DicomStorage", "LocalStorage", "DicomCodec", "DicomImaging", "DicomWeb", "CImageCodecs",
+                "Caching", "Redis", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "CompressNIO", package: "compress-nio"),
@@ -165,7 +195,7 @@ let package = Package(
             ]
         ),
         // The real executable over real files, HTTP on loopback, third-party clients: slower, still in `make test`.
-        .testTarget(name: "EndToEndTests", dependencies: ["dicomserve", "CImageCodecs", "DicomCatalog", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["dicomserve", "CImageCodecs", "DicomStorage", "LocalStorage", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

@@ -122,7 +122,7 @@ for line in sys.stdin:
         key = (labels.get("format"), labels.get("stage"))
         (sums if match[1] == "sum" else counts)[key] = float(match[3])
 for format in ["png", "jpeg"]:
-    stages = [(stage, 1000 * sums[(format, stage)] / counts[(format, stage)]) for stage in ["decode", "voi", "resize", "encode"] if counts.get((format, stage))]
+    stages = [(stage, 1000 * sums[(format, stage)] / counts[(format, stage)]) for stage in ["decode", "present", "encode"] if counts.get((format, stage))]
     total = sum(ms for _, ms in stages)
     print(f"\nRe-window server time, {format}: {total:.3f} ms mean (" + ", ".join(f"{stage} {ms:.3f}" for stage, ms in stages) + ")")
 print()

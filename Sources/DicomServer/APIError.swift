@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import RenderService
+import DicomArchive
 
 /// Every error the service answers with, rendering DESIGN.md's JSON error body itself:
 /// `{"error": "...", "details": {...}, "timestamp": "ISO-8601", "path": "/..."}`. No route builds error JSON.
@@ -33,7 +33,7 @@ public struct APIError: HTTPResponseError, Sendable {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    static func from(_ error: RenderServiceError) -> APIError {
+    static func from(_ error: ArchiveError) -> APIError {
         switch error {
         case .notFound(let kind, let uid): APIError(.notFound, "\(kind) not found", details: ["uid": uid])
         case .invalidParameter(let name, let reason):
@@ -64,7 +64,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     static func apiError(_ error: any Error, context: Context) -> APIError {
         switch error {
         case let error as APIError: return error
-        case let error as RenderServiceError:
+        case let error as ArchiveError:
             if case .unreadable = error { context.logger.error("stored object unreadable", metadata: ["error": "\(error)"]) }
             return APIError.from(error)
         case let error as HTTPError: return APIError(error.status, error.body ?? error.status.reasonPhrase, headers: error.headers)

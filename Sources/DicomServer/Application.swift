@@ -1,4 +1,4 @@
-import DicomCatalog
+import DicomStorage
 import DicomCodec
 import DicomImaging
 import Foundation
@@ -7,8 +7,7 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import Prometheus
-import RenderCache
-import RenderService
+import DicomArchive
 import ServiceLifecycle
 
 /// What the server needs to run. `dicomserve serve` fills it from flags, environment, config file and
@@ -120,13 +119,13 @@ public struct ServerConfiguration: Sendable {
 
 /// The router with every route and middleware; tests build the same one.
 public func buildRouter(
-    service: RenderService,
+    archive: Archive,
     configuration: ServerConfiguration,
     statistics: RequestStatistics = RequestStatistics(),
     metricsRegistry: PrometheusCollectorRegistry? = nil,
     auditLog: AuditLog? = nil
 ) -> Router<DicomRequestContext> {
-    let auditLog = auditLog ?? AuditLog(service: service)
+    let auditLog = auditLog ?? AuditLog(archive: archive)
     let router = Router(context: DicomRequestContext.self)
     // Outermost first. Middleware must be added before routes: Hummingbird binds it when a route is added.
     router.add(middleware: MetricsMiddleware())  // request durations by method, route and status; active requests
@@ -134,7 +133,7 @@ public func buildRouter(
     router.add(middleware: CORSMiddleware(policy: configuration.corsPolicy))
     router.add(middleware: ClientAddressMiddleware(trustedProxies: configuration.trustedProxies))
     router.add(middleware: RequestLogMiddleware())
-    let limiter = RateLimiter(redis: service.redis)
+    let limiter = archive.rateLimiter
     if let limits = configuration.rateLimits {
         // Before authentication: a refused address costs neither a credential check nor an audit row.
         router.add(middleware: AddressRateLimitMiddleware(limiter: limiter, limits: limits))
@@ -157,61 +156,40 @@ public func buildRouter(
     if let limits = configuration.rateLimits {
         router.add(middleware: RateLimitMiddleware(limiter: limiter, limits: limits))
     }
-    AuditRoutes(service: service, log: auditLog).register(on: router)
+    AuditRoutes(archive: archive, log: auditLog).register(on: router)
     if configuration.webDirectory != nil {
         router.get("/") { _, _ in Response.redirect(to: "/viewer/", type: .found) }
     }
     JSONAPIRoutes<DicomRequestContext>(
-        service: service,
+        archive: archive,
         version: configuration.version,
         statistics: statistics,
         maximumUploadSize: configuration.maximumUploadSize
     ).register(on: router)
     let base = configuration.dicomWebBase
-    QIDORoutes<DicomRequestContext>(service: service, dicomWebBase: base).register(on: router)
+    QIDORoutes<DicomRequestContext>(archive: archive, dicomWebBase: base).register(on: router)
     WADORetrieveRoutes<DicomRequestContext>(
-        service: service,
+        archive: archive,
         maximumFramesPerRequest: configuration.maximumFramesPerRequest,
         dicomWebBase: base
     ).register(on: router)
-    WADORenderedRoutes<DicomRequestContext>(service: service).register(on: router)
-    STOWRoutes<DicomRequestContext>(service: service, maximumBodySize: configuration.maximumUploadSize, dicomWebBase: base)
+    WADORenderedRoutes<DicomRequestContext>(archive: archive).register(on: router)
+    STOWRoutes<DicomRequestContext>(archive: archive, maximumBodySize: configuration.maximumUploadSize, dicomWebBase: base)
         .register(on: router)
     if let metricsRegistry {
-        PrometheusRoute<DicomRequestContext>(registry: metricsRegistry, service: service, statistics: statistics, version: configuration.version)
+        PrometheusRoute<DicomRequestContext>(registry: metricsRegistry, archive: archive, statistics: statistics, version: configuration.version)
             .register(on: router)
     }
     return router
 }
 
-/// Opens the catalog, object store and presets and builds the render service.
-public func buildService(_ configuration: ServerConfiguration) throws -> RenderService {
-    let catalog = try Catalog(path: configuration.dataDirectory + "/catalog.sqlite")
-    let store = try ObjectStore(root: configuration.dataDirectory + "/objects")
-    // Uploads interrupted by a crash left only temporary files; nothing refers to them.
-    store.removeStaleTemporaryFiles()
-    let presets = try PresetLibrary.load(directory: configuration.presetsDirectory)
-    return RenderService(
-        catalog: catalog,
-        store: store,
-        presets: presets,
-        pool: RenderPool(threads: configuration.renderThreads),
-        thumbnailViewport: Viewport(width: configuration.thumbnailSize, height: configuration.thumbnailSize),
-        limits: configuration.decodingLimits,
-        reader: configuration.instanceReader,
-        retrieveLimits: RetrieveLimits(
-            maxFramesPerRequest: configuration.maximumFramesPerRequest,
-            maxResponseBytes: configuration.maximumResponseBytes
-        ),
-        cache: configuration.cache
-    )
-}
-
-/// Assembles the application over a service (DESIGN.md: one `buildApplication`). `onServerRunning` is
-/// called once the port accepts connections (systemd readiness).
+/// Assembles the application over the archive: the router, the HTTP server and every long-lived
+/// component in one `ServiceGroup`, in start order (the group stops them in reverse, so the server drains
+/// first and the archive's pools stop last). `services` are the caller's (the parse workers, the systemd
+/// notifier). `onServerRunning` is called once the port accepts connections (systemd readiness).
 public func buildApplication(
     _ configuration: ServerConfiguration,
-    service: RenderService,
+    archive: Archive,
     metricsRegistry: PrometheusCollectorRegistry? = nil,
     services: [any Service] = [],
     onServerRunning: @escaping @Sendable () async -> Void = {},
@@ -219,7 +197,7 @@ public func buildApplication(
 ) -> some ApplicationProtocol {
     var auditLogger = Logger(label: "dicomserve.audit")
     auditLogger.logLevel = logger.logLevel
-    let auditLog = AuditLog(service: service, logger: auditLogger)
+    let auditLog = AuditLog(archive: archive, logger: auditLogger)
     let http = HTTP1Channel.Configuration(
         idleTimeout: .seconds(configuration.idleTimeout.components.seconds),
         httpDecoderConfiguration: .init(
@@ -229,10 +207,10 @@ public func buildApplication(
         )
     )
     return Application(
-        router: buildRouter(service: service, configuration: configuration, metricsRegistry: metricsRegistry, auditLog: auditLog),
+        router: buildRouter(archive: archive, configuration: configuration, metricsRegistry: metricsRegistry, auditLog: auditLog),
         server: .http1(configuration: http),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "dicomserve"),
-        services: [auditLog] + services,
+        services: archive.services + [auditLog] + services,
         onServerRunning: { _ in await onServerRunning() },
         logger: logger
     )

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import RenderService
+import DicomArchive
 
 extension HTTPField.Name {
     /// Which cache layer answered: `l1` or `miss` (DESIGN.md "Caching").

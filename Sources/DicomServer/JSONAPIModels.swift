@@ -1,4 +1,4 @@
-import DicomCatalog
+import DicomStorage
 import DicomImaging
 import Foundation
 import Hummingbird

@@ -1,14 +1,14 @@
-import DicomCatalog
+import DicomStorage
 import DicomCodec
 import DicomImaging
 import DicomWeb
 import Foundation
 import Hummingbird
-import RenderService
+import DicomArchive
 
 /// The JSON API under /api/v1 (DESIGN.md), compatible with the service this one replaces.
 struct JSONAPIRoutes<Context: RequestContext> {
-    let service: RenderService
+    let archive: Archive
     let version: String
     let statistics: RequestStatistics
     let maximumUploadSize: Int
@@ -17,10 +17,11 @@ struct JSONAPIRoutes<Context: RequestContext> {
         let api = router.group("api/v1")
         api.get("health") { _, _ in
             // Redis is an accelerator: without it the service still answers, so "degraded", not down.
+            let status = archive.status
             var redis = "off"
             var reason: String?
-            if let client = service.redis {
-                switch client.status {
+            if let client = status.redis {
+                switch client.state {
                 case .up: redis = "up"
                 case .down(let why):
                     redis = "down"
@@ -30,47 +31,47 @@ struct JSONAPIRoutes<Context: RequestContext> {
             return HealthJSON(
                 status: redis == "down" ? "degraded" : "ok",
                 version: version,
-                render_queue: service.pool.load,
-                render_threads: service.pool.threads,
+                render_queue: status.renderQueue,
+                render_threads: status.renderThreads,
                 redis: redis,
                 reason: reason
             )
         }
         api.get("metrics") { _, _ in
-            statistics.snapshot(cache: service.renderedCache.statistics, cacheEnabled: service.renderedCache.capacity > 0)
+            let status = archive.status
+            return statistics.snapshot(cache: status.renderedCache, cacheEnabled: status.renderedCacheEnabled)
         }
         let dicom = api.group("dicom")
         dicom.post("instances") { request, context in try await upload(request, context) }
-        dicom.post("clear-cache") { _, _ in ClearCacheJSON(cleared: true, generation: await service.bumpCacheGeneration()) }
+        dicom.post("clear-cache") { _, _ in ClearCacheJSON(cleared: true, generation: await archive.clearCaches()) }
         dicom.get("ingestions") { request, _ in try await ingestions(request) }
-        dicom.get("presets") { _, _ in PresetsJSON(presets: service.presets.presets.map(PresetJSON.init)) }
+        dicom.get("presets") { _, _ in PresetsJSON(presets: archive.rendering.presets.presets.map(PresetJSON.init)) }
         dicom.get("studies") { request, _ in try await studies(request) }
         dicom.get("studies/:study") { _, context in
             let uid = try context.uid("study")
-            let query = try QIDOQuery(items: [("StudyInstanceUID", uid)])
-            guard let study = try await service.query({ try $0.studies(matching: query).rows.first }) else {
+            guard let study = try await archive.queries.study(uid) else {
                 throw APIError(.notFound, "study not found", details: ["uid": uid])
             }
             return StudyJSON(study)
         }
         dicom.get("studies/:study/series") { _, context in
             let uid = try context.uid("study")
-            let series = try await service.query { try $0.series(inStudy: uid) }
+            let series = try await archive.queries.series(inStudy: uid)
             guard !series.isEmpty else { throw APIError(.notFound, "study not found", details: ["uid": uid]) }
             return SeriesListJSON(series: series.map(SeriesJSON.init))
         }
         dicom.get("series/:series/images") { _, context in
             let uid = try context.uid("series")
-            let images = try await service.query { try $0.instances(inSeries: uid) }
+            let images = try await archive.queries.instances(inSeries: uid)
             guard !images.isEmpty else { throw APIError(.notFound, "series not found", details: ["uid": uid]) }
             return ImagesJSON(images: images.map(ImageJSON.init))
         }
         dicom.get("images/:image") { request, context in try await renderedJSON(request, context, thumbnail: false) }
         dicom.get("images/:image/thumbnail") { request, context in try await renderedJSON(request, context, thumbnail: true) }
         dicom.get("images/:image/rendered") { request, context in
-            let uid = try context.uid("image")
+            let row = try await archive.queries.instance(try context.uid("image"))
             let (options, _) = try renderOptions(request, thumbnail: false)
-            return Response(image: try await service.render(instance: uid, options: options), for: request)
+            return Response(image: try await archive.rendering.render(row, options: options), for: request)
         }
     }
 
@@ -97,7 +98,7 @@ struct JSONAPIRoutes<Context: RequestContext> {
             throw APIError(.badRequest, "invalid query", details: ["parameter": error.parameter, "reason": error.reason])
         }
         let text = parameters.get("q").map { String($0.prefix(128)) }
-        let (rows, total) = try await service.query { try $0.studies(matching: query, text: text) }
+        let (rows, total) = try await archive.queries.studies(matching: query, text: text)
         return StudiesJSON(studies: rows.map(StudyJSON.init), total: total)
     }
 
@@ -105,7 +106,7 @@ struct JSONAPIRoutes<Context: RequestContext> {
     /// anything was stored (each file's outcome listed), 422 when nothing was.
     func upload(_ request: Request, _ context: Context) async throws -> UploadJSON {
         let upload = try await UploadedInstances(request, limit: maximumUploadSize, multipartOnly: false, budget: (context as? DicomRequestContext)?.uploadBudget,
-            service: service
+            archive: archive
         )
         var results: [UploadedInstanceJSON] = []
         for item in upload.items {
@@ -113,7 +114,7 @@ struct JSONAPIRoutes<Context: RequestContext> {
             case .unsupportedPart(let type):
                 results.append(UploadedInstanceJSON(outcome: "rejected", reason: "a part of type \(type) is not a DICOM file"))
             case .dicom(let staged):
-                let outcome = try await service.ingest(staged, source: "upload", study: nil)
+                let outcome = try await archive.ingest.ingest(staged, source: "upload", study: nil)
                 let reason: String? = if case .rejected(let reason, _) = outcome { reason } else { nil }
                 results.append(
                     UploadedInstanceJSON(
@@ -142,7 +143,7 @@ struct JSONAPIRoutes<Context: RequestContext> {
         let limit = try Self.integer(parameters.get("limit"), name: "limit", range: 1...1000) ?? 100
         let offset = try Self.integer(parameters.get("offset"), name: "offset", range: 0...Int(Int32.max)) ?? 0
         let formatter = ISO8601DateFormatter()
-        let rows = try await service.query { try $0.ingestions(limit: limit, offset: offset) }
+        let rows = try await archive.queries.ingestions(limit: limit, offset: offset)
         return IngestionsJSON(
             ingestions: rows.map {
                 IngestionJSON(
@@ -176,7 +177,7 @@ struct JSONAPIRoutes<Context: RequestContext> {
         var options = RenderOptions()
         var preset: Preset?
         if let name = parameters.get("preset") {
-            let (found, voi) = try service.voi(forPreset: name)
+            let (found, voi) = try archive.rendering.voi(forPreset: name)
             preset = found
             options.voi = voi
         }
@@ -211,18 +212,18 @@ struct JSONAPIRoutes<Context: RequestContext> {
             }
             options.viewport = Viewport(width: sides[0], height: sides.last!)
         } else if thumbnail {
-            options.viewport = service.thumbnailViewport
+            options.viewport = archive.rendering.thumbnailViewport
         }
         return (options, preset)
     }
 
     func renderedJSON(_ request: Request, _ context: some RequestContext, thumbnail: Bool) async throws -> RenderedImageJSON {
         let uid = try context.uid("image")
-        let row = try await service.instance(uid)
+        let row = try await archive.queries.instance(uid)
         let (options, preset) = try renderOptions(request, thumbnail: thumbnail)
-        let result = try await service.render(instance: uid, options: options)
+        let result = try await archive.rendering.render(row, options: options)
         return RenderedImageJSON(
-            base64: service.base64(of: result),
+            base64: archive.rendering.base64(of: result),
             mediaType: result.format.mediaType,
             fields: .init(
                 metadata: ImageJSON(row),

@@ -1,13 +1,13 @@
 import Hummingbird
 import Prometheus
-import RenderService
+import DicomArchive
 
 /// `GET /metrics`: the Prometheus text format. Counters and histograms are recorded through
 /// swift-metrics as things happen; figures that are states rather than events (cache sizes, Redis
 /// health, build info) are set from their sources at each scrape.
 struct PrometheusRoute<Context: RequestContext> {
     let registry: PrometheusCollectorRegistry
-    let service: RenderService
+    let archive: Archive
     let statistics: RequestStatistics
     let version: String
 
@@ -29,8 +29,8 @@ struct PrometheusRoute<Context: RequestContext> {
         gauge("requests", unit: "total", "Requests answered").set(to: Double(totals.requests))
         gauge("requests_failed", unit: "total", "Requests answered with a 5xx status").set(to: Double(totals.failed))
         gauge("requests", unit: "active", "Requests being answered").set(to: Double(totals.active))
-        let rendered = service.renderedCache.statistics
-        let frames = service.decodedFrames.statistics
+        let status = archive.status
+        let (rendered, frames) = (status.renderedCache, status.decodedFrames)
         for (layer, bytes, entries, evictions) in [
             ("l1", rendered.bytes, rendered.entries, rendered.evictions), ("decoded_frames", frames.bytes, frames.entries, frames.evictions),
         ] {
@@ -38,14 +38,14 @@ struct PrometheusRoute<Context: RequestContext> {
             gauge("cache", unit: "entries", "Entries in an in-process cache", labels: [("layer", layer)]).set(to: Double(entries))
             gauge("cache_evictions", unit: "total", "Entries evicted to stay within budget", labels: [("layer", layer)]).set(to: Double(evictions))
         }
-        if let redis = service.redis {
+        if let redis = status.redis {
             let statistics = redis.statistics
-            gauge("redis", unit: "up", "1 while Redis answers, 0 while it is skipped").set(to: redis.status == .up ? 1 : 0)
+            gauge("redis", unit: "up", "1 while Redis answers, 0 while it is skipped").set(to: redis.state == .up ? 1 : 0)
             gauge("redis_errors", unit: "total", "Redis commands or connections that failed").set(to: Double(statistics.errors))
             gauge("redis_reconnects", unit: "total", "Connections made after Redis was down").set(to: Double(statistics.reconnects))
             gauge("redis_commands", unit: "total", "Redis commands sent").set(to: Double(statistics.commands))
         }
-        gauge("render_queue", unit: "jobs", "Renders running or waiting").set(to: Double(service.pool.load))
+        gauge("render_queue", unit: "jobs", "Renders running or waiting").set(to: Double(status.renderQueue))
     }
 
     func gauge(_ name: String, unit: String, _ help: String, labels: [(String, String)] = []) -> Gauge {

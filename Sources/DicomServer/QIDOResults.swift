@@ -1,4 +1,4 @@
-import DicomCatalog
+import DicomStorage
 import DicomWeb
 
 /// Catalog rows as QIDO-RS results in the DICOM JSON model (PS3.18 Tables 10.6.3-3 to -5).

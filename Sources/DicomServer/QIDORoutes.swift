@@ -1,11 +1,11 @@
-import DicomCatalog
+import DicomStorage
 import DicomWeb
 import Hummingbird
-import RenderService
+import DicomArchive
 
 /// QIDO-RS under /dicomweb (PS3.18 10.6): study, series and instance searches as DICOM JSON.
 struct QIDORoutes<Context: RequestContext> {
-    let service: RenderService
+    let archive: Archive
     /// Where URLs in answers point: `ServerConfiguration.dicomWebBase`, never the request's Host.
     let dicomWebBase: String
 
@@ -15,37 +15,37 @@ struct QIDORoutes<Context: RequestContext> {
         let web = router.group("dicomweb")
         web.get("studies") { request, _ in
             let query = try Self.query(request)
-            let rows = try await service.query { try $0.studies(matching: query).rows }
+            let rows = try await archive.queries.studies(matching: query).rows
             return try respond(request, rows.map { QIDOResults.study($0, baseURL: dicomWebBase) })
         }
         web.get("studies/:study/series") { request, context in
             let study = try context.uid("study")
             let query = try Self.query(request)
-            let rows = try await service.query { try $0.series(inStudy: study, matching: query) }
+            let rows = try await archive.queries.series(inStudy: study, matching: query)
             return try respond(request, rows.map { QIDOResults.series($0, baseURL: dicomWebBase) })
         }
         web.get("series") { request, _ in
             let query = try Self.query(request)
-            let rows = try await service.query { try $0.series(inStudy: nil, matching: query) }
+            let rows = try await archive.queries.series(inStudy: nil, matching: query)
             return try respond(request, rows.map { QIDOResults.series($0, baseURL: dicomWebBase) })
         }
         web.get("studies/:study/series/:series/instances") { request, context in
             let study = try context.uid("study")
             let series = try context.uid("series")
             let query = try Self.query(request)
-            let rows = try await service.query { try $0.instances(inSeries: series, matching: query) }.filter { $0.studyInstanceUID == study }
+            let rows = try await archive.queries.instances(inSeries: series, matching: query).filter { $0.studyInstanceUID == study }
             return try respond(request, rows.map { QIDOResults.instance($0, baseURL: dicomWebBase) })
         }
         web.get("studies/:study/instances") { request, context in
             let study = try context.uid("study")
             let items = try Self.queryItems(request) + [("StudyInstanceUID", study)]
             let query = try Self.parse(items)
-            let rows = try await service.query { try $0.instances(inSeries: nil, matching: query) }
+            let rows = try await archive.queries.instances(inSeries: nil, matching: query)
             return try respond(request, rows.map { QIDOResults.instance($0, baseURL: dicomWebBase) })
         }
         web.get("instances") { request, _ in
             let query = try Self.query(request)
-            let rows = try await service.query { try $0.instances(inSeries: nil, matching: query) }
+            let rows = try await archive.queries.instances(inSeries: nil, matching: query)
             return try respond(request, rows.map { QIDOResults.instance($0, baseURL: dicomWebBase) })
         }
     }

@@ -1,7 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Metrics
-import RenderCache
+import DicomArchive
 
 /// The request budgets (README "Rate limits"). Viewers such as OHIF fetch every frame with its own
 /// request and never retry a 429, so one budget for everything either breaks them or lets a scraper

@@ -1,6 +1,6 @@
 import Hummingbird
-import RenderCache
-import RenderService
+import Caching
+import DicomArchive
 import Synchronization
 
 /// Request counters behind `GET /api/v1/metrics` (DESIGN.md's JSON shape). Failures are answers with

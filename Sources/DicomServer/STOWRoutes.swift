@@ -1,12 +1,12 @@
-import DicomCatalog
+import DicomStorage
 import DicomWeb
 import Hummingbird
-import RenderService
+import DicomArchive
 
 /// STOW-RS under /dicomweb (PS3.18 10.5): `POST /studies` and `POST /studies/{study}` with a
 /// multipart/related body of Part 10 instances, answered with the store response.
 struct STOWRoutes<Context: RequestContext> {
-    let service: RenderService
+    let archive: Archive
     let maximumBodySize: Int
     /// Where URLs in answers point: `ServerConfiguration.dicomWebBase`, never the request's Host.
     let dicomWebBase: String
@@ -21,7 +21,7 @@ struct STOWRoutes<Context: RequestContext> {
 
     func store(_ request: Request, _ context: Context, study: String?) async throws -> Response {
         let upload = try await UploadedInstances(request, limit: maximumBodySize, multipartOnly: true, budget: (context as? DicomRequestContext)?.uploadBudget,
-            service: service
+            archive: archive
         )
         let base = dicomWebBase
         var outcomes: [StoreOutcome] = []
@@ -30,7 +30,7 @@ struct STOWRoutes<Context: RequestContext> {
             case .unsupportedPart:
                 outcomes.append(.failed(sopClassUID: "", sopInstanceUID: "", reason: .sopClassNotSupported))
             case .dicom(let staged):
-                let outcome = try await service.ingest(staged, source: "stow-rs", study: study)
+                let outcome = try await archive.ingest.ingest(staged, source: "stow-rs", study: study)
                 outcomes.append(Self.storeOutcome(outcome, requestedStudy: study, base: base))
             }
         }

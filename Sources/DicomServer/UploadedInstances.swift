@@ -1,7 +1,7 @@
-import DicomCatalog
+import DicomStorage
 import DicomWeb
 import Hummingbird
-import RenderService
+import DicomArchive
 
 /// The DICOM objects of an upload body: one `application/dicom` body, or the parts of a
 /// `multipart/related` (STOW-RS) or `multipart/form-data` (browser forms) body. The body is streamed to
@@ -24,7 +24,7 @@ struct UploadedInstances {
     /// Reads at most `limit` bytes (413 beyond) and splits the body. 415 for other media types; 400 for
     /// a malformed body (a broken chunked encoding included); 429 when the client's ingest budget cannot
     /// pay for every instance beyond the first.
-    init(_ request: Request, limit: Int, multipartOnly: Bool, budget: UploadBudget? = nil, service: RenderService) async throws {
+    init(_ request: Request, limit: Int, multipartOnly: Bool, budget: UploadBudget? = nil, archive: Archive) async throws {
         let contentType = request.headers[.contentType] ?? ""
         guard let mediaType = DicomWeb.MediaType(parsing: contentType) else {
             throw Self.unsupported(contentType, multipartOnly: multipartOnly)
@@ -45,21 +45,21 @@ struct UploadedInstances {
         } catch {
             throw APIError(.badRequest, "the multipart body cannot be read", details: ["reason": error.description])
         }
-        let store = service.store
-        let spool = try await service.filePool.run { try StagedFile(in: store) }
-        try await Self.spool(request.body, into: spool, limit: limit, pool: service.filePool)
+        let ingest = archive.ingest
+        let spool = try await ingest.staging { store in try StagedFile(in: store) }
+        try await Self.spool(request.body, into: spool, limit: limit, ingest: ingest)
         guard let boundary else {
             items = [.dicom(spool)]
             return
         }
         let parts: [MultipartPartLayout]
         do {
-            parts = try await service.filePool.run { try Multipart.layout(of: spool, boundary: boundary, maximumParts: Self.maximumParts) }
+            parts = try await ingest.staging { _ in try Multipart.layout(of: spool, boundary: boundary, maximumParts: Self.maximumParts) }
         } catch let error as MultipartError {
             throw APIError(.badRequest, "the multipart body cannot be read", details: ["reason": error.description])
         }
         try await budget?.charge(further: parts.count - 1)
-        items = try await service.filePool.run {
+        items = try await ingest.staging { store in
             try parts.map { part in
                 // Parts without a Content-Type take the multipart's `type` (application/dicom); form parts
                 // are often application/octet-stream.
@@ -71,7 +71,7 @@ struct UploadedInstances {
     }
 
     /// Writes the body to `spool` in chunks of `spoolChunkBytes`, off the event loops.
-    static func spool(_ body: RequestBody, into spool: StagedFile, limit: Int, pool: RenderPool) async throws {
+    static func spool(_ body: RequestBody, into spool: StagedFile, limit: Int, ingest: IngestService) async throws {
         var pending: [UInt8] = []
         pending.reserveCapacity(spoolChunkBytes)
         var total = 0
@@ -82,20 +82,20 @@ struct UploadedInstances {
                 pending.append(contentsOf: buffer.readableBytesView)
                 if pending.count >= spoolChunkBytes {
                     let chunk = pending
-                    try await pool.run { try spool.append(chunk) }
+                    try await ingest.staging { _ in try spool.append(chunk) }
                     pending.removeAll(keepingCapacity: true)
                 }
             }
         } catch let error as APIError {
             throw error
-        } catch let error as ObjectStore.Failure {
+        } catch let error as StorageFailure {
             throw APIError(HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), "the upload could not be staged", details: ["reason": error.reason])
         } catch {
             // Whatever else stops the body (a malformed chunked encoding, a reset) is the client's doing.
             throw APIError(.badRequest, "the request body could not be read", details: ["reason": String(describing: type(of: error))])
         }
         let rest = pending
-        if !rest.isEmpty { try await pool.run { try spool.append(rest) } }
+        if !rest.isEmpty { try await ingest.staging { _ in try spool.append(rest) } }
     }
 
     static func tooLarge(_ limit: Int) -> APIError {

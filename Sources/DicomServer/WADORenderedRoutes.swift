@@ -1,13 +1,13 @@
-import DicomCatalog
+import DicomStorage
 import DicomCodec
 import DicomImaging
 import DicomWeb
 import Hummingbird
-import RenderService
+import DicomArchive
 
 /// WADO-RS rendered and thumbnail resources for instances and frames (PS3.18 8.3.5.1.3, 9.5, 9.6).
 struct WADORenderedRoutes<Context: RequestContext> {
-    let service: RenderService
+    let archive: Archive
 
     /// What we can produce, in order of preference when the client accepts anything (JPEG is the
     /// standard's default rendered media type for images).
@@ -26,11 +26,11 @@ struct WADORenderedRoutes<Context: RequestContext> {
         }
         // Study and series thumbnails show the middle image of the series (PS3.18 9.6.1.1).
         web.get("studies/:study/thumbnail") { request, context in
-            let row = try await service.representativeInstance(study: try context.uid("study"), series: nil)
+            let row = try await archive.queries.representativeInstance(study: try context.uid("study"), series: nil)
             return try await render(request, row: row, frame: nil, thumbnail: true)
         }
         web.get("studies/:study/series/:series/thumbnail") { request, context in
-            let row = try await service.representativeInstance(study: try context.uid("study"), series: try context.uid("series"))
+            let row = try await archive.queries.representativeInstance(study: try context.uid("study"), series: try context.uid("series"))
             return try await render(request, row: row, frame: nil, thumbnail: true)
         }
     }
@@ -42,12 +42,11 @@ struct WADORenderedRoutes<Context: RequestContext> {
     }
 
     func render(_ request: Request, _ context: Context, frame: Int?, thumbnail: Bool) async throws -> Response {
-        let row = try await context.instance(in: service)
+        let row = try await context.instance(in: archive)
         return try await render(request, row: row, frame: frame, thumbnail: thumbnail)
     }
 
     func render(_ request: Request, row: InstanceRow, frame: Int?, thumbnail: Bool) async throws -> Response {
-        let uid = row.sopInstanceUID
         let parameters = request.uri.queryParameters
         let accept = parameters.get("accept").map { AcceptHeader($0) } ?? AcceptHeader(request.headers[values: .accept])
         guard let type = accept.negotiate(Self.offers) else {
@@ -72,7 +71,7 @@ struct WADORenderedRoutes<Context: RequestContext> {
             }
             options.viewport = Viewport(width: width, height: height)
         } else if thumbnail {
-            options.viewport = service.thumbnailViewport
+            options.viewport = archive.rendering.thumbnailViewport
         }
         if let quality = parameters.get("quality") {
             guard let number = Int(quality), (1...100).contains(number) else {
@@ -80,6 +79,6 @@ struct WADORenderedRoutes<Context: RequestContext> {
             }
             options.quality = number
         }
-        return Response(image: try await service.render(instance: uid, options: options), for: request)
+        return Response(image: try await archive.rendering.render(row, options: options), for: request)
     }
 }

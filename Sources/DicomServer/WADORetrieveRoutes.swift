@@ -1,16 +1,15 @@
 import CompressNIO
-import DicomCatalog
+import DicomStorage
 import DicomCodec
 import DicomWeb
 import Foundation
 import Hummingbird
-import RenderCache
-import RenderService
+import DicomArchive
 
 /// WADO-RS retrieve under /dicomweb (PS3.18 10.4): instances as `multipart/related;
 /// type="application/dicom"`, metadata as DICOM JSON, frames and bulk data.
 struct WADORetrieveRoutes<Context: RequestContext> {
-    let service: RenderService
+    let archive: Archive
     /// At most this many frames in one frames request.
     let maximumFramesPerRequest: Int
     /// Where URLs in answers point: `ServerConfiguration.dicomWebBase`, never the request's Host.
@@ -20,37 +19,37 @@ struct WADORetrieveRoutes<Context: RequestContext> {
         let web = router.group("dicomweb")
         let instance = "studies/:study/series/:series/instances/:instance"
         web.get("studies/:study") { request, context in
-            try await retrieve(request, rows: try await service.instances(ofStudy: try context.uid("study")))
+            try await retrieve(request, rows: try await archive.queries.instances(ofStudy: try context.uid("study")))
         }
         web.get("studies/:study/series/:series") { request, context in
-            let rows = try await service.instances(ofSeries: try context.uid("series"), inStudy: try context.uid("study"))
+            let rows = try await archive.queries.instances(ofSeries: try context.uid("series"), inStudy: try context.uid("study"))
             return try await retrieve(request, rows: rows)
         }
-        web.get(RouterPath(instance)) { request, context in try await retrieve(request, rows: [try await context.instance(in: service)]) }
+        web.get(RouterPath(instance)) { request, context in try await retrieve(request, rows: [try await context.instance(in: archive)]) }
 
         web.get("studies/:study/metadata") { request, context in
-            try await metadata(request, rows: try await service.instances(ofStudy: try context.uid("study")))
+            try await metadata(request, rows: try await archive.queries.instances(ofStudy: try context.uid("study")))
         }
         web.get("studies/:study/series/:series/metadata") { request, context in
             try await seriesMetadata(request, study: try context.uid("study"), series: try context.uid("series"))
         }
-        web.get("\(instance)/metadata") { request, context in try await metadata(request, rows: [try await context.instance(in: service)]) }
+        web.get("\(instance)/metadata") { request, context in try await metadata(request, rows: [try await context.instance(in: archive)]) }
 
         web.get("\(instance)/frames/:frames") { request, context in
-            let row = try await context.instance(in: service)
+            let row = try await context.instance(in: archive)
             return try await frames(request, row: row, numbers: try frameNumbers(try context.parameters.require("frames")))
         }
         web.get("\(instance)/bulkdata/:tag") { request, context in
-            let row = try await context.instance(in: service)
+            let row = try await context.instance(in: archive)
             let text = try context.parameters.require("tag")
             guard let tag = DicomTag(hex: text) else {
                 throw APIError(.badRequest, "bulk data is named by its tag, GGGGEEEE in hexadecimal", details: ["tag": text])
             }
             // Pixel data is bulk data made of frames: answered like a request for all of them.
             if [DicomTag(0x7FE0, 0x0010), DicomTag(0x7FE0, 0x0008), DicomTag(0x7FE0, 0x0009)].contains(tag) {
-                return try await frames(request, row: row, numbers: try service.allFrameNumbers(of: row))
+                return try await frames(request, row: row, numbers: try archive.retrieval.allFrameNumbers(of: row))
             }
-            let bytes = try await service.bulkData(row, tag: tag)
+            let bytes = try await archive.retrieval.bulkData(row, tag: tag)
             return Self.multipart(
                 [bytes],
                 partType: DicomWeb.MediaType(type: "application", subtype: "octet-stream"),
@@ -72,12 +71,12 @@ struct WADORetrieveRoutes<Context: RequestContext> {
         }
         let boundary = Multipart.makeBoundary()
         let base = dicomWebBase
-        let service = self.service
+        let archive = self.archive
         // The first object is read before answering, so a missing file is an error status, not a cut body.
-        let first = try await service.objectBytes(rows[0])
+        let first = try await archive.retrieval.objectBytes(rows[0])
         let body = ResponseBody { writer in
             for (index, row) in rows.enumerated() {
-                let bytes = index == 0 ? first : try await service.objectBytes(row)
+                let bytes = index == 0 ? first : try await archive.retrieval.objectBytes(row)
                 var buffer = ByteBuffer(
                     bytes: Multipart.head(
                         of: [
@@ -107,7 +106,7 @@ struct WADORetrieveRoutes<Context: RequestContext> {
     /// become this server's bulkdata URLs.
     func metadata(_ request: Request, rows: [InstanceRow]) async throws -> Response {
         let type = try QIDORoutes<Context>.negotiateJSON(request, what: "metadata")
-        let body = metadataBody(dicomWebBase, rows, try await service.metadataJSON(rows))
+        let body = metadataBody(dicomWebBase, rows, try await archive.retrieval.metadataJSON(rows))
         return Response(status: .ok, headers: [.contentType: type.essence], body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
@@ -128,15 +127,20 @@ struct WADORetrieveRoutes<Context: RequestContext> {
     /// clients that accept gzip.
     func seriesMetadata(_ request: Request, study: String, series: String) async throws -> Response {
         let type = try QIDORoutes<Context>.negotiateJSON(request, what: "metadata")
-        let version = try await service.query { try $0.seriesVersion(series) }
-        guard version.instances > 0 else { throw RenderServiceError.notFound(kind: "series", uid: series) }
         let base = dicomWebBase
-        let key = "dicomserve:\(service.cacheGeneration):metadata:\(study):\(series):\(version.instances):\(version.latest):\(base):\(type.essence)"
-        let entityTag = RenderKey(generation: 0, kind: "document", sopInstanceUID: series, frame: 0, parameters: key).entityTag
-        let (document, outcome) = try await service.document(key: key) { [self] in
+        let key = CacheKeys.seriesMetadata(
+            study: study,
+            series: series,
+            version: try await archive.queries.seriesVersion(series),
+            base: base,
+            mediaType: type.essence,
+            generation: archive.cacheGeneration
+        )
+        let entityTag = key.entityTag
+        let (document, outcome) = try await archive.documents.document(key) { [self] in
             // Built once per version of the series, so the instance rows and stored JSON are read plainly.
-            let rows = try await service.instances(ofSeries: series, inStudy: study)
-            let plain = metadataBody(base, rows, try await service.metadataJSON(rows))
+            let rows = try await archive.queries.instances(ofSeries: series, inStudy: study)
+            let plain = metadataBody(base, rows, try await archive.retrieval.metadataJSON(rows))
             var buffer = ByteBuffer(bytes: plain)
             let gzip = try buffer.compress(with: .gzip())
             return CachedDocument(plain: plain, gzip: Array(gzip.readableBytesView), contentType: type.essence)
@@ -209,7 +213,7 @@ struct WADORetrieveRoutes<Context: RequestContext> {
                 details: ["accept": request.headers[values: .accept].joined(separator: ", ")]
             )
         }
-        let frames = try await service.frames(row, numbers: numbers, representation: representation)
+        let frames = try await archive.retrieval.frames(row, numbers: numbers, representation: representation)
         return Self.multipart(frames, partType: partType, location: nil)
     }
 

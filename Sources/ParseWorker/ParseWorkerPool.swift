@@ -1,7 +1,8 @@
 import CSpawn
-import DicomCatalog
+import DicomStorage
 import DicomCodec
 import Foundation
+import ServiceLifecycle
 import Synchronization
 
 #if canImport(Glibc)
@@ -13,7 +14,7 @@ import Glibc
 /// a codec costs the one file being read: it is rejected with the reason, and the next file gets a new
 /// worker. Workers are reused between files (starting one costs milliseconds) and at most
 /// `maximumIdle` wait between uploads.
-public final class ParseWorkerPool: InstanceReader {
+public final class ParseWorkerPool: InstanceReader, Service {
     public struct Configuration: Sendable {
         /// The `dicomserve` binary (normally this very process's).
         public var executable: String
@@ -107,6 +108,12 @@ public final class ParseWorkerPool: InstanceReader {
             return workers
         }
         for worker in workers { worker.finish() }
+    }
+
+    /// Waits for the group's graceful shutdown, then stops the idle workers.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        shutdown()
     }
 
     deinit { shutdown() }

@@ -1,4 +1,4 @@
-import DicomCatalog
+import DicomStorage
 import DicomCodec
 import Foundation
 

@@ -1,5 +1,6 @@
 import ArgumentParser
-import DicomCatalog
+import DicomStorage
+import LocalStorage
 import ParseWorker
 import Foundation
 
@@ -30,12 +31,12 @@ struct ImportCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let catalog: Catalog
-        let store: ObjectStore
+        let catalog: SQLiteCatalog
+        let store: FileObjectStore
         do {
             try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
-            catalog = try Catalog(path: dataDir + "/catalog.sqlite")
-            store = try ObjectStore(root: dataDir + "/objects")
+            catalog = try SQLiteCatalog(path: dataDir + "/catalog.sqlite")
+            store = try FileObjectStore(root: dataDir + "/objects")
         } catch {
             throw CommandFailure.other("cannot open the data directory \(dataDir): \(error)")
         }

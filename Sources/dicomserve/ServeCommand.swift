@@ -7,7 +7,8 @@ import Logging
 import Metrics
 import NIOCore
 import Prometheus
-import RenderCache
+import DicomArchive
+import Redis
 import SystemPackage
 
 struct ServeCommand: AsyncParsableCommand {
@@ -200,7 +201,7 @@ struct ServeCommand: AsyncParsableCommand {
         // the service exists: metric handles made earlier would stay no-ops.
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let service = try buildService(configuration)
+        let archive = try openArchive(configuration)
         logger.info(
             "starting",
             metadata: [
@@ -220,24 +221,22 @@ struct ServeCommand: AsyncParsableCommand {
         let port = configuration.port
         let application = buildApplication(
             configuration,
-            service: service,
+            archive: archive,
             metricsRegistry: registry,
-            services: notifier.isActive
-                ? [SystemdNotifierService(notifier: notifier, watchdogInterval: SystemdNotifier.watchdogInterval())] : [],
+            services: (parseWorkers.map { [$0] } ?? [])
+                + (notifier.isActive ? [SystemdNotifierService(notifier: notifier, watchdogInterval: SystemdNotifier.watchdogInterval())] : []),
             onServerRunning: {
                 // The catalog is open and the port bound: only now may systemd start what depends on us.
                 notifier.notify("READY=1\nSTATUS=serving on \(host):\(port)\nMAINPID=\(getpid())")
             },
             logger: logger
         )
+        // The group stops every service, the pools and the parse workers included, also when it fails.
         do {
             try await application.runService()
         } catch let error as IOError where [EADDRINUSE, EACCES, EADDRNOTAVAIL].contains(error.errnoCode) {
-            parseWorkers?.shutdown()
             throw CommandFailure.environment(Self.listenFailure(host: host, port: port, errno: error.errnoCode))
         }
-        try await service.shutdown()
-        parseWorkers?.shutdown()
     }
 
     /// Flags first, then DICOMSERVE_* variables, then the config file.

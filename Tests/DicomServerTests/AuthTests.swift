@@ -1,5 +1,5 @@
 import Crypto
-import DicomCatalog
+import DicomStorage
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -1,11 +1,11 @@
 import CompressNIO
-import DicomCatalog
+import DicomStorage
 import DicomCodec
 import DicomWeb
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import RenderService
+@testable import DicomArchive
 import Testing
 
 @testable import DicomServer
@@ -37,14 +37,14 @@ struct CacheTests {
         }
     }
 
-    static func ctPath(_ service: RenderService) throws -> (InstanceRow, String) {
-        let row = try #require(try service.catalog.instances(inSeries: nil).first { $0.rows == 512 })
+    static func ctPath(_ archive: Archive) throws -> (InstanceRow, String) {
+        let row = try #require(try archive.catalog.instances(inSeries: nil).first { $0.rows == 512 })
         return (row, "/api/v1/dicom/images/\(row.sopInstanceUID)/rendered?preset=lung")
     }
 
     @Test func hitAfterMissWithValidatorsAndClearCache() async throws {
-        try await JSONAPITests.withService { router, service in
-            let (row, path) = try Self.ctPath(service)
+        try await JSONAPITests.withArchive { router, archive in
+            let (row, path) = try Self.ctPath(archive)
             try await Application(router: router).test(.router) { client in
                 var tag = ""
                 var first: [UInt8] = []
@@ -86,8 +86,8 @@ struct CacheTests {
     }
 
     @Test func concurrentMissesRenderOnce() async throws {
-        try await JSONAPITests.withService { router, service in
-            let (_, path) = try Self.ctPath(service)
+        try await JSONAPITests.withArchive { router, archive in
+            let (_, path) = try Self.ctPath(archive)
             try await Application(router: router).test(.router) { client in
                 try await withThrowingTaskGroup(of: String?.self) { group in
                     for _ in 0..<12 {
@@ -97,13 +97,13 @@ struct CacheTests {
                     #expect(tags.count == 1)
                 }
             }
-            #expect(service.rendersPerformed == 1, "12 concurrent identical requests, one render")
+            #expect(archive.rendering.rendersPerformed == 1, "12 concurrent identical requests, one render")
         }
     }
 
     @Test func rewindowingReusesTheDecodedFrame() async throws {
-        try await JSONAPITests.withService { router, service in
-            let (row, _) = try Self.ctPath(service)
+        try await JSONAPITests.withArchive { router, archive in
+            let (row, _) = try Self.ctPath(archive)
             try await Application(router: router).test(.router) { client in
                 for window in ["-600,1500", "40,400", "300,1500"] {
                     try await client.execute(uri: WADORenderedTests.path(row) + "/rendered?window=\(window)", method: .get) { response in
@@ -111,15 +111,15 @@ struct CacheTests {
                     }
                 }
             }
-            #expect(service.rendersPerformed == 3)
-            let frames = service.decodedFrames.statistics
+            #expect(archive.rendering.rendersPerformed == 3)
+            let frames = archive.caches.decodedFrames.statistics
             #expect(frames.misses == 1 && frames.hits == 2, "decoded once, windowed three times")
         }
     }
 
     @Test func replacingAnInstanceDropsItsCachedRenders() async throws {
-        try await JSONAPITests.withService(files: ["pydicom/CT_small.dcm"]) { router, service in
-            let row = try #require(try service.catalog.instances(inSeries: nil).first)
+        try await JSONAPITests.withArchive(files: ["pydicom/CT_small.dcm"]) { router, archive in
+            let row = try #require(try archive.catalog.instances(inSeries: nil).first)
             let path = "/api/v1/dicom/images/\(row.sopInstanceUID)/rendered?window=400&level=40"
             let json = "/api/v1/dicom/images/\(row.sopInstanceUID)?window=400&level=40"
             @Sendable func dataURL(_ client: some TestClientProtocol) async throws -> String {
@@ -149,8 +149,8 @@ struct CacheTests {
 /// Series metadata: built once, kept plain and gzip-compressed, rebuilt when the series changes.
 struct SeriesMetadataCacheTests {
     @Test func servedCompressedFromTheCacheUntilTheSeriesChanges() async throws {
-        try await JSONAPITests.withService(files: ["pydicom/CT_small.dcm"]) { router, service in
-            let row = try #require(try service.catalog.instances(inSeries: nil).first)
+        try await JSONAPITests.withArchive(files: ["pydicom/CT_small.dcm"]) { router, archive in
+            let row = try #require(try archive.catalog.instances(inSeries: nil).first)
             let path = "/dicomweb/studies/\(row.studyInstanceUID)/series/\(row.seriesInstanceUID)/metadata"
             try await Application(router: router).test(.router) { client in
                 var plain = ByteBuffer()

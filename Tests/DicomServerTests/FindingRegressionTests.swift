@@ -1,9 +1,11 @@
-import DicomCatalog
+import DicomStorage
 import DicomWeb
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import RenderCache
+import Caching
+@testable import DicomArchive
+import Redis
 import Testing
 import TestSupport
 

@@ -1,10 +1,12 @@
-import DicomCatalog
+import DicomStorage
 import DicomCodec
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import RenderCache
-import RenderService
+import Caching
+@testable import DicomArchive
+import Redis
+@testable import DicomArchive
 import Testing
 import TestSupport
 

@@ -1,11 +1,12 @@
 import CImageCodecs
-import DicomCatalog
+import DicomStorage
+import LocalStorage
 import DicomCodec
 import DicomImaging
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import RenderService
+@testable import DicomArchive
 import Testing
 
 @testable import DicomServer
@@ -23,25 +24,25 @@ struct JSONAPITests {
         configuration: ServerConfiguration = ServerConfiguration(version: "test"),
         _ body: (Router<DicomRequestContext>, Catalog) async throws -> Void
     ) async throws {
-        try await withService(files: files, configuration: configuration) { router, service in try await body(router, service.catalog) }
+        try await withArchive(files: files, configuration: configuration) { router, archive in try await body(router, archive.catalog) }
     }
 
-    /// The same, handing over the render service too (its caches and counters).
-    static func withService(
+    /// The same, handing over the archive too (its caches and counters).
+    static func withArchive(
         files: [String] = files,
         configuration: ServerConfiguration = ServerConfiguration(version: "test"),
-        _ body: (Router<DicomRequestContext>, RenderService) async throws -> Void
+        _ body: (Router<DicomRequestContext>, Archive) async throws -> Void
     ) async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
-        let catalog = try Catalog(path: root.appendingPathComponent("catalog.sqlite").path)
-        let store = try ObjectStore(root: root.appendingPathComponent("objects").path)
+        let catalog = try SQLiteCatalog(path: root.appendingPathComponent("catalog.sqlite").path)
+        let store = try FileObjectStore(root: root.appendingPathComponent("objects").path)
         let summary = await Importer(catalog: catalog, store: store).importFiles(files.map { corpus.appendingPathComponent($0).path }, source: "test")
         try #require(summary.stored == files.count)
         let presets = try PresetLibrary.load(directory: repository.appendingPathComponent("presets").path)
-        let pool = RenderPool(threads: 2)
-        let service = RenderService(
+        let pool = WorkPool(threads: 2)
+        let archive = Archive(
             catalog: catalog,
             store: store,
             presets: presets,
@@ -52,8 +53,8 @@ struct JSONAPITests {
             ),
             cache: configuration.cache
         )
-        try await body(buildRouter(service: service, configuration: configuration), service)
-        try await service.shutdown()
+        try await body(buildRouter(archive: archive, configuration: configuration), archive)
+        try await archive.shutdown()
     }
 
     static func json(_ buffer: ByteBuffer) throws -> [String: Any] {

@@ -1,4 +1,4 @@
-import DicomCatalog
+import DicomStorage
 import Foundation
 import Hummingbird
 import HummingbirdTesting

@@ -1,12 +1,14 @@
-import DicomCatalog
+import DicomStorage
 import DicomCodec
 import DicomImaging
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import RenderCache
-import RenderService
+import Caching
+@testable import DicomArchive
+import Redis
+@testable import DicomArchive
 import TestSupport
 import Testing
 
@@ -23,15 +25,15 @@ import Testing
     }
 
     /// Another replica: its own caches, Redis client and router over the same catalog and store.
-    static func replica(of service: RenderService, _ configuration: ServerConfiguration) -> (RenderService, Router<DicomRequestContext>) {
-        let replica = RenderService(
-            catalog: service.catalog,
-            store: service.store,
-            presets: service.presets,
-            pool: RenderPool(threads: 1),
+    static func replica(of archive: Archive, _ configuration: ServerConfiguration) -> (Archive, Router<DicomRequestContext>) {
+        let replica = Archive(
+            catalog: archive.catalog,
+            store: archive.store,
+            presets: archive.rendering.presets,
+            pool: WorkPool(threads: 1),
             cache: configuration.cache
         )
-        return (replica, buildRouter(service: replica, configuration: configuration))
+        return (replica, buildRouter(archive: replica, configuration: configuration))
     }
 
     /// Waits until the fire-and-forget SET of a render has landed.
@@ -45,10 +47,10 @@ import Testing
 
     @Test func rendersAreSharedThroughRedisWithTheirTTL() async throws {
         let redis = try RedisServer()
-        try await JSONAPITests.withService(configuration: try Self.configuration(redis)) { router, service in
-            let (row, path) = try CacheTests.ctPath(service)
+        try await JSONAPITests.withArchive(configuration: try Self.configuration(redis)) { router, archive in
+            let (row, path) = try CacheTests.ctPath(archive)
             let client = RedisClient(endpoint: try RedisEndpoint(url: redis.url))
-            let key = service.key(instance: row.sopInstanceUID, version: row.contentVersion, options: try JSONAPIRoutes<DicomRequestContext>.lungOptions(service)).description
+            let key = CacheKeys.render(row, options: try JSONAPIRoutes<DicomRequestContext>.lungOptions(archive), generation: archive.cacheGeneration).description
             try await Application(router: router).test(.router) { http in
                 try await http.execute(uri: path, method: .get) { #expect($0.headers[.xCache] == "miss") }
                 try await Self.waitForKey(client, key)
@@ -64,15 +66,15 @@ import Testing
                     #expect(health["status"] as? String == "ok" && health["redis"] as? String == "up")
                 }
             }
-            #expect(service.rendersPerformed == 1)
+            #expect(archive.rendering.rendersPerformed == 1)
         }
     }
 
     @Test func clearCacheIsSharedByReplicas() async throws {
         let redis = try RedisServer()
         let configuration = try Self.configuration(redis, l1: true)
-        try await JSONAPITests.withService(configuration: configuration) { routerA, serviceA in
-            try await JSONAPITests.withService(configuration: configuration) { routerB, serviceB in
+        try await JSONAPITests.withArchive(configuration: configuration) { routerA, serviceA in
+            try await JSONAPITests.withArchive(configuration: configuration) { routerB, serviceB in
                 let (_, path) = try CacheTests.ctPath(serviceA)
                 try await Application(router: routerA).test(.router) { http in
                     try await http.execute(uri: "/api/v1/dicom/clear-cache", method: .post) { response in
@@ -94,8 +96,8 @@ import Testing
         let redis = try RedisServer()
         var configuration = try Self.configuration(redis)
         configuration.cache.redisTimeout = .milliseconds(200)
-        try await JSONAPITests.withService(configuration: configuration) { router, service in
-            let rows = try service.catalog.instances(inSeries: nil)
+        try await JSONAPITests.withArchive(configuration: configuration) { router, archive in
+            let rows = try archive.catalog.instances(inSeries: nil)
             try await Application(router: router).test(.router) { http in
                 func renderAll(expect outcome: String?) async throws {
                     for row in rows {
@@ -135,9 +137,9 @@ import Testing
 
 extension JSONAPIRoutes {
     /// The options of `?preset=lung` on the JSON API's rendered route.
-    static func lungOptions(_ service: RenderService) throws -> RenderOptions {
+    static func lungOptions(_ archive: Archive) throws -> RenderOptions {
         var options = RenderOptions()
-        options.voi = try service.voi(forPreset: "lung").1
+        options.voi = try archive.rendering.voi(forPreset: "lung").1
         return options
     }
 }
@@ -195,7 +197,7 @@ struct RateLimitTests {
     @Test func seriesMetadataIsSharedThroughRedis() async throws {
         let redis = try RedisServer()
         let configuration = try RedisCacheTests.configuration(redis)
-        try await JSONAPITests.withService(files: ["pydicom/CT_small.dcm"], configuration: configuration) { routerA, serviceA in
+        try await JSONAPITests.withArchive(files: ["pydicom/CT_small.dcm"], configuration: configuration) { routerA, serviceA in
             let (serviceB, routerB) = RedisCacheTests.replica(of: serviceA, configuration)
             let row = try #require(try serviceA.catalog.instances(inSeries: nil).first)
             let path = "/dicomweb/studies/\(row.studyInstanceUID)/series/\(row.seriesInstanceUID)/metadata"
@@ -222,14 +224,14 @@ struct RateLimitTests {
 @Suite(.serialized) struct RedisInvalidationTests {
     @Test func replacingAnInstanceDeletesItsRedisKeys() async throws {
         let redis = try RedisServer()
-        try await JSONAPITests.withService(files: ["pydicom/CT_small.dcm"], configuration: try RedisCacheTests.configuration(redis)) {
+        try await JSONAPITests.withArchive(files: ["pydicom/CT_small.dcm"], configuration: try RedisCacheTests.configuration(redis)) {
             router,
-            service in
-            let row = try #require(try service.catalog.instances(inSeries: nil).first)
+            archive in
+            let row = try #require(try archive.catalog.instances(inSeries: nil).first)
             let client = RedisClient(endpoint: try RedisEndpoint(url: redis.url))
             var options = RenderOptions()
             options.voi = .window(Window(center: 40, width: 400))
-            let key = service.key(instance: row.sopInstanceUID, version: row.contentVersion, options: options).description
+            let key = CacheKeys.render(row, options: options, generation: archive.cacheGeneration).description
             try await Application(router: router).test(.router) { http in
                 try await http.execute(uri: "/api/v1/dicom/images/\(row.sopInstanceUID)/rendered?window=400&level=40", method: .get) { _ in }
                 try await RedisCacheTests.waitForKey(client, key)
@@ -242,7 +244,7 @@ struct RateLimitTests {
     @Test func otherReplicasForgetAReplacedInstanceWithinASecond() async throws {
         let redis = try RedisServer()
         let configuration = try RedisCacheTests.configuration(redis, l1: true)
-        try await JSONAPITests.withService(files: ["pydicom/CT_small.dcm"], configuration: configuration) { routerA, serviceA in
+        try await JSONAPITests.withArchive(files: ["pydicom/CT_small.dcm"], configuration: configuration) { routerA, serviceA in
             let (serviceB, routerB) = RedisCacheTests.replica(of: serviceA, configuration)
             let row = try #require(try serviceA.catalog.instances(inSeries: nil).first)
             let path = "/api/v1/dicom/images/\(row.sopInstanceUID)/rendered?window=400&level=40"

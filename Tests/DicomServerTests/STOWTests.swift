@@ -1,4 +1,4 @@
-import DicomCatalog
+import DicomStorage
 import DicomWeb
 import Foundation
 import Hummingbird

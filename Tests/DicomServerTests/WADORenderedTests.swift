@@ -1,5 +1,5 @@
 import CImageCodecs
-import DicomCatalog
+import DicomStorage
 import DicomCodec
 import DicomImaging
 import Foundation

@@ -1,4 +1,5 @@
-import DicomCatalog
+import DicomStorage
+import LocalStorage
 import Foundation
 import Testing
 
@@ -72,7 +73,7 @@ import Testing
         let restarted = try await ServerProcess(dataDir: dataDir)
         let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: dataDir + "/objects/.incoming")) ?? []
         #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
-        let catalog = try Catalog(path: dataDir + "/catalog.sqlite")
+        let catalog = try SQLiteCatalog(path: dataDir + "/catalog.sqlite")
         for row in try catalog.instances(inSeries: nil) {
             let attributes = try? FileManager.default.attributesOfItem(atPath: row.filePath)
             #expect((attributes?[.size] as? Int) == row.fileSize, "row \(row.sopInstanceUID) without its complete file")

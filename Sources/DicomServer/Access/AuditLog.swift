@@ -1,7 +1,7 @@
-import DicomCatalog
+import DicomStorage
 import Foundation
 import Logging
-import RenderService
+import DicomArchive
 import ServiceLifecycle
 import Synchronization
 
@@ -10,13 +10,13 @@ import Synchronization
 /// audited request never waits for a SQLite commit. Runs as a service: on shutdown it writes what is left.
 /// A crash loses at most the last interval's rows from the table; the log lines are already out.
 public final class AuditLog: Service, Sendable {
-    private let service: RenderService
+    private let archive: Archive
     private let pending = Mutex<[AuditRow]>([])
     private let interval: Duration
     private let logger: Logger
 
-    public init(service: RenderService, interval: Duration = .milliseconds(250), logger: Logger = Logger(label: "dicomserve.audit")) {
-        self.service = service
+    public init(archive: Archive, interval: Duration = .milliseconds(250), logger: Logger = Logger(label: "dicomserve.audit")) {
+        self.archive = archive
         self.interval = interval
         self.logger = logger
     }
@@ -73,7 +73,7 @@ public final class AuditLog: Service, Sendable {
         } + aggregated
         guard !rows.isEmpty else { return }
         do {
-            try await service.query { try $0.logAccess(rows) }
+            try await archive.queries.recordAccess(rows)
         } catch {
             logger.error("audit rows not written; kept for the next attempt", metadata: ["rows": "\(rows.count)", "error": "\(error)"])
             pending.withLock { $0.insert(contentsOf: rows, at: 0) }

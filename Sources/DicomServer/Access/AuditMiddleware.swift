@@ -1,4 +1,4 @@
-import DicomCatalog
+import DicomStorage
 import Hummingbird
 
 /// Records every access to patient data (`AccessPolicy`'s audited routes) with who, from where, what

@@ -1,13 +1,13 @@
-import DicomCatalog
+import DicomStorage
 import Foundation
 import Hummingbird
-import RenderService
+import DicomArchive
 
 /// `GET /api/v1/audit` (admin): the audit log, newest first, filtered by `principal`, `client`, `uid`
 /// (study, series or instance), `status`, `since` and `until` (ISO 8601 date-times or dates), paged by
 /// `limit` (1–1000, default 100) and `offset`.
 struct AuditRoutes {
-    let service: RenderService
+    let archive: Archive
     let log: AuditLog
 
     func register(on router: Router<DicomRequestContext>) {
@@ -27,7 +27,7 @@ struct AuditRoutes {
         filter.since = try Self.date(parameters.get("since"), name: "since")
         filter.until = try Self.date(parameters.get("until"), name: "until")
         await log.flush()
-        let rows = try await service.query { [filter] in try $0.audit(filter) }
+        let rows = try await archive.queries.audit(filter)
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return AuditEntriesJSON(
