@@ -179,7 +179,11 @@ let package = Package(
         // The core without HTTP, over the real embedded engines.
         .testTarget(
             name: "DicomArchiveTests",
-            dependencies: ["DicomArchive", "DicomStorage", "LocalStorage", "DicomCodec", "DicomImaging", "DicomWeb", "Redis", "TestSupport"]
+            dependencies: [
+                "DicomArchive", "DicomStorage", "LocalStorage", "DicomCodec", "DicomImaging", "DicomWeb", "Redis", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .testTarget(
             name: "DicomServerTests",

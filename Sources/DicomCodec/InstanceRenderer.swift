@@ -1,7 +1,7 @@
 import DicomImaging
 import DicomWeb
 
-/// Renders frames of DICOM files: decode → modality → VOI → presentation → resize (DESIGN.md pipeline).
+/// Renders frames of DICOM files: decode → modality → VOI → presentation → resize (docs/architecture.md).
 public struct InstanceRenderer: Sendable {
     public init() {}
 

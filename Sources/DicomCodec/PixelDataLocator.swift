@@ -1,5 +1,5 @@
 /// Finds where native (uncompressed) Pixel Data lies in a Part 10 file, so a server can read a frame
-/// with one positioned read instead of parsing the file (DESIGN.md: the catalog records the offset).
+/// with one positioned read instead of parsing the file (the catalog records the offset; docs/architecture.md).
 ///
 /// A small walk over the encoding (PS3.5 §7): the meta group in explicit VR little endian, then the
 /// dataset in implicit or explicit VR little endian, skipping sequences of any nesting. Every length is

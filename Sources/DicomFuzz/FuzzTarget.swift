@@ -56,7 +56,7 @@ enum FuzzTarget: String, CaseIterable {
         case .headers:
             let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
             _ = AcceptHeader(lines)
-            for line in lines { _ = MediaType(parsing: line) }
+            for line in lines { _ = MIMEType(parsing: line) }
         }
     }
 

@@ -9,7 +9,8 @@ public struct RenderRequest: Sendable, Equatable, Hashable {
     }
 }
 
-/// Decoded frame → display pixels: the whole presentation pipeline of DESIGN.md, steps 2–5.
+/// Decoded frame → display pixels: the whole presentation pipeline (modality, VOI, photometric, then
+/// the viewport; docs/architecture.md, "A rendered image").
 public enum FrameRenderer {
     public static func render(
         _ frame: PixelFrame,
@@ -38,7 +39,8 @@ public enum FrameRenderer {
         return image
     }
 
-    /// The pipeline a greyscale frame is rendered with, exposed so callers can cache its lookup table.
+    /// The pipeline a greyscale frame is rendered with (its lookup table is built per frame; tests and
+    /// benchmarks inspect it).
     public static func greyscalePipeline(
         for frame: PixelFrame,
         greyscale: GreyscaleAttributes,

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import DicomArchive
 
-/// Every error the service answers with, rendering DESIGN.md's JSON error body itself:
+/// Every error the service answers with, rendering the JSON error body itself (README, "Serving"):
 /// `{"error": "...", "details": {...}, "timestamp": "ISO-8601", "path": "/..."}`. No route builds error JSON.
 public struct APIError: HTTPResponseError, Sendable {
     public var status: HTTPResponse.Status
@@ -45,32 +45,6 @@ public struct APIError: HTTPResponseError, Sendable {
         case .unreadable(let uid):
             // A storage fault, not the client's: no path in the answer, the log has the details.
             APIError(.internalServerError, "the stored object cannot be read", details: ["uid": uid])
-        }
-    }
-}
-
-/// Turns anything a route throws into the JSON error body (an `APIError`'s response): never a stack
-/// trace, never a 500 for bad input. Errors become responses here, so outer middleware (CORS, request
-/// statistics) sees every answer.
-struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        do {
-            return try await next(request, context)
-        } catch {
-            return try Self.apiError(error, context: context).response(from: request, context: context)
-        }
-    }
-
-    static func apiError(_ error: any Error, context: Context) -> APIError {
-        switch error {
-        case let error as APIError: return error
-        case let error as ArchiveError:
-            if case .unreadable = error { context.logger.error("stored object unreadable", metadata: ["error": "\(error)"]) }
-            return APIError.from(error)
-        case let error as HTTPError: return APIError(error.status, error.body ?? error.status.reasonPhrase, headers: error.headers)
-        default:
-            context.logger.error("unexpected error", metadata: ["error": "\(error)"])
-            return APIError(.internalServerError, "internal error")
         }
     }
 }

@@ -130,7 +130,7 @@ public func buildRouter(
     // Outermost first. Middleware must be added before routes: Hummingbird binds it when a route is added.
     router.add(middleware: MetricsMiddleware())  // request durations by method, route and status; active requests
     router.add(middleware: RequestStatisticsMiddleware(statistics: statistics))
-    router.add(middleware: CORSMiddleware(policy: configuration.corsPolicy))
+    router.add(middleware: CORSPolicyMiddleware(policy: configuration.corsPolicy))
     router.add(middleware: ClientAddressMiddleware(trustedProxies: configuration.trustedProxies))
     router.add(middleware: RequestLogMiddleware())
     let limiter = archive.rateLimiter

@@ -33,7 +33,7 @@ public struct CORSPolicy: Sendable, Equatable {
 }
 
 /// Applies a `CORSPolicy`: answers preflights on any path, decorates every other response.
-struct CORSMiddleware<Context: RequestContext>: RouterMiddleware {
+struct CORSPolicyMiddleware<Context: RequestContext>: RouterMiddleware {
     let policy: CORSPolicy
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -4,7 +4,7 @@ import Hummingbird
 import DicomArchive
 
 extension HTTPField.Name {
-    /// Which cache layer answered: `l1` or `miss` (DESIGN.md "Caching").
+    /// Which cache layer answered: `l1` or `miss` (docs/architecture.md, "Caches and keys").
     static var xCache: Self { Self("X-Cache")! }
     /// The window the image was rendered with, when it has one (viewers start window/level drags from it).
     static var xWindowCenter: Self { Self("X-Window-Center")! }

@@ -3,7 +3,7 @@ import DicomImaging
 import Foundation
 import Hummingbird
 
-/// Response bodies of the JSON API (DESIGN.md "HTTP interface"), in the replaced service's snake_case.
+/// Response bodies of the JSON API (README, "JSON API"), in the replaced service's snake_case.
 struct StudyJSON: ResponseEncodable {
     var study_uid: String
     var patient_id: String
@@ -164,7 +164,7 @@ struct HealthJSON: ResponseEncodable {
     var reason: String?
 }
 
-/// `GET /api/v1/metrics`: DESIGN.md's request figures and the cache's.
+/// `GET /api/v1/metrics`: the request figures and the cache's.
 struct MetricsJSON: ResponseEncodable {
     var requests_total: Int
     var requests_failed: Int

@@ -6,7 +6,7 @@ import Foundation
 import Hummingbird
 import DicomArchive
 
-/// The JSON API under /api/v1 (DESIGN.md), compatible with the service this one replaces.
+/// The JSON API under /api/v1 (README, "JSON API"), compatible with the service this one replaces.
 struct JSONAPIRoutes<Context: RequestContext> {
     let archive: Archive
     let version: String

@@ -9,7 +9,7 @@ struct QIDORoutes<Context: RequestContext> {
     /// Where URLs in answers point: `ServerConfiguration.dicomWebBase`, never the request's Host.
     let dicomWebBase: String
 
-    static var jsonTypes: [DicomWeb.MediaType] { [.applicationDicomJSON, .applicationJSON] }
+    static var jsonTypes: [MIMEType] { [.applicationDicomJSON, .applicationJSON] }
 
     func register(on router: Router<Context>) {
         let web = router.group("dicomweb")
@@ -66,7 +66,7 @@ struct QIDORoutes<Context: RequestContext> {
 
     /// `application/dicom+json` or `application/json`, from the Accept header or an `accept=` query
     /// parameter; 406 naming `what` otherwise.
-    static func negotiateJSON(_ request: Request, what: String) throws -> DicomWeb.MediaType {
+    static func negotiateJSON(_ request: Request, what: String) throws -> MIMEType {
         let accept = AcceptHeader(request.headers[values: .accept])
         let queryAccept = request.uri.queryParameters.get("accept").map { AcceptHeader($0) }
         guard let type = (queryAccept ?? accept).negotiate(jsonTypes) else {

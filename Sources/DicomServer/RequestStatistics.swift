@@ -3,7 +3,7 @@ import Caching
 import DicomArchive
 import Synchronization
 
-/// Request counters behind `GET /api/v1/metrics` (DESIGN.md's JSON shape). Failures are answers with
+/// Request counters behind `GET /api/v1/metrics` (the replaced service's JSON shape). Failures are answers with
 /// a 5xx status: a client's bad request is the server working as intended.
 public final class RequestStatistics: Sendable {
     struct Totals {

@@ -26,7 +26,7 @@ struct UploadedInstances {
     /// pay for every instance beyond the first.
     init(_ request: Request, limit: Int, multipartOnly: Bool, budget: UploadBudget? = nil, archive: Archive) async throws {
         let contentType = request.headers[.contentType] ?? ""
-        guard let mediaType = DicomWeb.MediaType(parsing: contentType) else {
+        guard let mediaType = MIMEType(parsing: contentType) else {
             throw Self.unsupported(contentType, multipartOnly: multipartOnly)
         }
         let isMultipart = mediaType.type == "multipart" && ["related", "form-data"].contains(mediaType.subtype)

@@ -11,7 +11,7 @@ struct WADORenderedRoutes<Context: RequestContext> {
 
     /// What we can produce, in order of preference when the client accepts anything (JPEG is the
     /// standard's default rendered media type for images).
-    static var offers: [DicomWeb.MediaType] { [.imageJPEG, .imagePNG] }
+    static var offers: [MIMEType] { [.imageJPEG, .imagePNG] }
 
     func register(on router: Router<Context>) {
         let web = router.group("dicomweb")

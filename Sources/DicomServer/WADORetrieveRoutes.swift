@@ -52,7 +52,7 @@ struct WADORetrieveRoutes<Context: RequestContext> {
             let bytes = try await archive.retrieval.bulkData(row, tag: tag)
             return Self.multipart(
                 [bytes],
-                partType: DicomWeb.MediaType(type: "application", subtype: "octet-stream"),
+                partType: MIMEType(type: "application", subtype: "octet-stream"),
                 location: dicomWebBase + "/" + instancePath(row) + "/bulkdata/" + tag.hexKey
             )
         }
@@ -232,12 +232,12 @@ struct WADORetrieveRoutes<Context: RequestContext> {
 
     // MARK: Helpers
 
-    static func multipart(_ parts: [[UInt8]], partType: DicomWeb.MediaType, location: String?) -> Response {
+    static func multipart(_ parts: [[UInt8]], partType: MIMEType, location: String?) -> Response {
         let boundary = Multipart.makeBoundary()
         var headers: [(name: String, value: String)] = [("Content-Type", partType.description)]
         if let location { headers.append(("Content-Location", location)) }
         let body = Multipart.write(parts.map { MultipartPart(headers: headers, body: $0) }, boundary: boundary)
-        var type = DicomWeb.MediaType(type: "multipart", subtype: "related", parameters: [("type", partType.essence)])
+        var type = MIMEType(type: "multipart", subtype: "related", parameters: [("type", partType.essence)])
         type.parameters += partType.parameters.filter { $0.name == "transfer-syntax" }
         type.parameters.append(("boundary", boundary))
         return Response(status: .ok, headers: [.contentType: type.description], body: .init(byteBuffer: ByteBuffer(bytes: body)))

@@ -1,6 +1,6 @@
 /// One entry of an Accept header: a media range and its weight.
 public struct AcceptedMediaRange: Sendable, Equatable {
-    public var range: MediaType
+    public var range: MIMEType
     /// The `q` weight, 0…1 (default 1). Not part of `range.parameters`.
     public var quality: Double
 }
@@ -29,7 +29,7 @@ public struct AcceptHeader: Sendable, Equatable {
                 if !scanner.consume(",") { scanner.skipPastComma() }
             }
         }
-        self.ranges = values.isEmpty ? [AcceptedMediaRange(range: MediaType(type: "*", subtype: "*"), quality: 1)] : ranges
+        self.ranges = values.isEmpty ? [AcceptedMediaRange(range: MIMEType(type: "*", subtype: "*"), quality: 1)] : ranges
     }
 
     public init(_ value: String?) {
@@ -40,10 +40,10 @@ public struct AcceptHeader: Sendable, Equatable {
     /// specific matching range (PS3.18 8.7.5 / RFC 9110), then the server's order. Nil means 406.
     /// `accepts` may refine matching (e.g. multipart `type=` checks); it defaults to essence matching.
     public func negotiate(
-        _ offers: [MediaType],
-        accepts: (AcceptedMediaRange, MediaType) -> Bool = { $0.range.matches($1) }
-    ) -> MediaType? {
-        var best: (offer: MediaType, quality: Double, specificity: Int, order: Int)?
+        _ offers: [MIMEType],
+        accepts: (AcceptedMediaRange, MIMEType) -> Bool = { $0.range.matches($1) }
+    ) -> MIMEType? {
+        var best: (offer: MIMEType, quality: Double, specificity: Int, order: Int)?
         for (order, offer) in offers.enumerated() {
             // The most specific matching range decides the offer's quality.
             var chosen: (quality: Double, specificity: Int)?

@@ -76,7 +76,7 @@ struct HeaderScanner {
     }
 
     /// `type/subtype *( ; name=value )`, stopping before a `,` or the end.
-    mutating func mediaType() -> MediaType? {
+    mutating func mediaType() -> MIMEType? {
         guard let type = token(), consume("/"), let subtype = token() else { return nil }
         var parameters: [(name: String, value: String)] = []
         while consume(";") {
@@ -87,7 +87,7 @@ struct HeaderScanner {
             guard let value = quotedString() ?? unquotedValue() else { return nil }
             parameters.append((name, value))
         }
-        return MediaType(type: type, subtype: subtype, parameters: parameters)
+        return MIMEType(type: type, subtype: subtype, parameters: parameters)
     }
 
     /// Skips to just past the next top-level comma (for error recovery in lists).

@@ -9,7 +9,7 @@ public struct MultipartPart: Sendable, Equatable {
         self.body = body
     }
 
-    public init(contentType: MediaType, body: [UInt8], location: String? = nil) {
+    public init(contentType: MIMEType, body: [UInt8], location: String? = nil) {
         var headers = [(name: "Content-Type", value: contentType.description)]
         if let location { headers.append((name: "Content-Location", value: location)) }
         self.init(headers: headers, body: body)
@@ -20,7 +20,7 @@ public struct MultipartPart: Sendable, Equatable {
         return headers.first { $0.name.lowercased() == key }?.value
     }
 
-    public var contentType: MediaType? { header("Content-Type").flatMap(MediaType.init(parsing:)) }
+    public var contentType: MIMEType? { header("Content-Type").flatMap(MIMEType.init(parsing:)) }
 
     public static func == (lhs: MultipartPart, rhs: MultipartPart) -> Bool {
         lhs.body == rhs.body && lhs.headers.count == rhs.headers.count
@@ -86,7 +86,7 @@ public enum Multipart {
     }
 
     /// The boundary of a multipart Content-Type.
-    public static func boundary(of contentType: MediaType) throws(MultipartError) -> String {
+    public static func boundary(of contentType: MIMEType) throws(MultipartError) -> String {
         guard let boundary = contentType.parameter("boundary") else { throw .missingBoundary }
         guard (1...70).contains(boundary.count), !boundary.hasSuffix(" ") else { throw .invalidBoundary(boundary) }
         return boundary
@@ -200,7 +200,7 @@ public struct MultipartPartLayout: Sendable {
         return headers.first { $0.name.lowercased() == key }?.value
     }
 
-    public var contentType: MediaType? { header("Content-Type").flatMap(MediaType.init(parsing:)) }
+    public var contentType: MIMEType? { header("Content-Type").flatMap(MIMEType.init(parsing:)) }
 }
 
 /// Bytes a multipart body can be split from: in memory, or a file read a window at a time.

@@ -22,10 +22,10 @@ public enum RetrieveNegotiation {
         _ accept: AcceptHeader,
         storedTransferSyntax: String,
         storedMediaType: String?
-    ) -> (FrameRepresentation, MediaType)? {
+    ) -> (FrameRepresentation, MIMEType)? {
         let uncompressed = (
             FrameRepresentation.uncompressed,
-            MediaType(type: "application", subtype: "octet-stream", parameters: [("transfer-syntax", explicitLittleEndian)])
+            MIMEType(type: "application", subtype: "octet-stream", parameters: [("transfer-syntax", explicitLittleEndian)])
         )
         for entry in byPreference(accept) {
             let range = entry.range
@@ -47,15 +47,15 @@ public enum RetrieveNegotiation {
                 switch syntax {
                 case nil, explicitLittleEndian?: return uncompressed
                 case "*"? where storedMediaType != nil, storedTransferSyntax? where storedMediaType != nil:
-                    return (.stored, MediaType(type: "application", subtype: "octet-stream", parameters: [("transfer-syntax", storedTransferSyntax)]))
+                    return (.stored, MIMEType(type: "application", subtype: "octet-stream", parameters: [("transfer-syntax", storedTransferSyntax)]))
                 case "*"?: return uncompressed
                 default: continue  // another uncompressed syntax (big endian): not produced
                 }
             }
-            guard let storedMediaType, let stored = MediaType(parsing: storedMediaType) else { continue }
+            guard let storedMediaType, let stored = MIMEType(parsing: storedMediaType) else { continue }
             let typeMatches = partType == storedMediaType || partType == "*/*" || partType == "\(stored.type)/*"
             guard typeMatches, syntax == nil || syntax == "*" || syntax == storedTransferSyntax else { continue }
-            return (.stored, MediaType(type: stored.type, subtype: stored.subtype, parameters: [("transfer-syntax", storedTransferSyntax)]))
+            return (.stored, MIMEType(type: stored.type, subtype: stored.subtype, parameters: [("transfer-syntax", storedTransferSyntax)]))
         }
         return nil
     }

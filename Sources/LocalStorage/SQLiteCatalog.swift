@@ -20,6 +20,7 @@ public final class SQLiteCatalog: Catalog {
     // MARK: Indexing
 
     /// Records an instance and its patient, study and series in one transaction.
+    @discardableResult
     public func index(_ instance: IndexedInstance) throws -> IndexOutcome {
         try database.write { db in
             let previous = try String.fetchOne(
@@ -273,6 +274,7 @@ public final class SQLiteCatalog: Catalog {
 
     // MARK: Deleting
 
+    @discardableResult
     public func deleteInstance(_ sopInstanceUID: String) throws -> InstanceRow? {
         try database.write { db in
             guard let row = try Self.instanceRow(sopInstanceUID, in: db) else { return nil }

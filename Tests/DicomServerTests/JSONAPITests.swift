@@ -61,7 +61,7 @@ struct JSONAPITests {
         try #require(try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any])
     }
 
-    /// Asserts DESIGN.md's error body: error, details, timestamp, path.
+    /// Asserts the JSON error body: error, details, timestamp, path.
     static func expectErrorBody(_ response: TestResponse, status: HTTPResponse.Status, path: String) throws {
         #expect(response.status == status)
         #expect(response.headers[.contentType] == "application/json")

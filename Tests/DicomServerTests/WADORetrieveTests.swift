@@ -15,7 +15,7 @@ struct WADORetrieveTests {
 
     /// The parts of a multipart response, checked to be what the Content-Type says.
     static func parts(_ response: TestResponse) throws -> [MultipartPart] {
-        let parsed = DicomWeb.MediaType(parsing: response.headers[.contentType] ?? "")
+        let parsed = MIMEType(parsing: response.headers[.contentType] ?? "")
         let type = try #require(parsed)
         #expect(type.essence == "multipart/related")
         return try Multipart.read(Array(response.body.readableBytesView), boundary: try Multipart.boundary(of: type))
@@ -154,7 +154,7 @@ struct WADORetrieveTests {
                 // Native CT: read by offset from the catalog; values as pydicom reads them.
                 try await client.execute(uri: WADORenderedTests.path(ct) + "/frames/1", method: .get) { response in
                     #expect(response.status == .ok)
-                    let type = DicomWeb.MediaType(parsing: response.headers[.contentType] ?? "")
+                    let type = MIMEType(parsing: response.headers[.contentType] ?? "")
                     #expect(type?.parameter("type") == "application/octet-stream")
                     let part = try #require(try Self.parts(response).first)
                     #expect(part.contentType?.parameter("transfer-syntax") == "1.2.840.10008.1.2.1")

@@ -5,20 +5,20 @@ import Testing
 /// Accept headers as DICOMweb clients really send them (PS3.18 8.7.5, RFC 9110 §12.5.1).
 struct AcceptHeaderTests {
     @Test func mediaTypesParseWithQuotedAndUnquotedParameters() throws {
-        let quoted = try #require(MediaType(parsing: #"multipart/related; type="application/octet-stream"; transfer-syntax=*"#))
+        let quoted = try #require(MIMEType(parsing: #"multipart/related; type="application/octet-stream"; transfer-syntax=*"#))
         #expect(quoted.essence == "multipart/related")
         #expect(quoted.parameter("type") == "application/octet-stream")
         #expect(quoted.parameter("Transfer-Syntax") == "*")
-        let unquoted = try #require(MediaType(parsing: "Multipart/Related;type=application/dicom"))
+        let unquoted = try #require(MIMEType(parsing: "Multipart/Related;type=application/dicom"))
         #expect(unquoted.parameter("type") == "application/dicom")
-        #expect(MediaType(parsing: "image") == nil)
-        #expect(MediaType(parsing: "image/png; q") == nil)
-        #expect(MediaType(parsing: #"a/b; x="unterminated"#) == nil)
-        #expect(MediaType(parsing: #"a/b; x="with \"escapes\"""#)?.parameter("x") == #"with "escapes""#)
+        #expect(MIMEType(parsing: "image") == nil)
+        #expect(MIMEType(parsing: "image/png; q") == nil)
+        #expect(MIMEType(parsing: #"a/b; x="unterminated"#) == nil)
+        #expect(MIMEType(parsing: #"a/b; x="with \"escapes\"""#)?.parameter("x") == #"with "escapes""#)
     }
 
     @Test func serialisationQuotesWhatNeedsIt() {
-        let type = MediaType(type: "multipart", subtype: "related", parameters: [("type", "application/dicom"), ("boundary", "abc123")])
+        let type = MIMEType(type: "multipart", subtype: "related", parameters: [("type", "application/dicom"), ("boundary", "abc123")])
         #expect(type.description == #"multipart/related; type="application/dicom"; boundary=abc123"#)
     }
 
@@ -59,8 +59,8 @@ struct AcceptHeaderTests {
         #expect(header.ranges.count == 2)
         #expect(header.ranges[0].range.parameter("transfer-syntax") == "*")
         #expect(header.ranges[1].quality == 0.5)
-        let octet = MediaType(type: "multipart", subtype: "related", parameters: [("type", "application/octet-stream")])
-        let dicom = MediaType(type: "multipart", subtype: "related", parameters: [("type", "application/dicom")])
+        let octet = MIMEType(type: "multipart", subtype: "related", parameters: [("type", "application/octet-stream")])
+        let dicom = MIMEType(type: "multipart", subtype: "related", parameters: [("type", "application/dicom")])
         let chosen = header.negotiate([dicom, octet]) { entry, offer in
             entry.range.matches(offer) && (entry.range.parameter("type").map { $0.lowercased() == offer.parameter("type") } ?? true)
         }

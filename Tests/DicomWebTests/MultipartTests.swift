@@ -3,7 +3,7 @@ import Testing
 @testable import DicomWeb
 
 struct MultipartTests {
-    static let dicom = MediaType.applicationDicom
+    static let dicom = MIMEType.applicationDicom
 
     @Test func writeThenReadRoundTrips() throws {
         let binary: [UInt8] = Array(0...255) + Array("\r\n--not-the-boundary\r\n".utf8) + [0, 13, 10]
@@ -22,7 +22,7 @@ struct MultipartTests {
         let text = "preamble text\r\n--b  \r\nContent-Type: application/dicom\r\n\r\nAB\r\n--b\nContent-Type:text/plain\n\nCD\n--b-- \r\nepilogue"
         let parts = try Multipart.read(Array(text.utf8), boundary: "b")
         #expect(parts.map(\.body) == [Array("AB".utf8), Array("CD".utf8)])
-        #expect(parts[1].contentType == MediaType(type: "text", subtype: "plain"))
+        #expect(parts[1].contentType == MIMEType(type: "text", subtype: "plain"))
     }
 
     @Test func boundaryMustStartALine() throws {
@@ -41,12 +41,12 @@ struct MultipartTests {
             try Multipart.read(Array("--b\r\n\r\n1\r\n--b\r\n\r\n2\r\n--b--".utf8), boundary: "b", maximumParts: 1)
         }
         #expect(throws: MultipartError.missingBoundary) { try Multipart.boundary(of: .multipartRelated) }
-        let long = MediaType(type: "multipart", subtype: "related", parameters: [("boundary", String(repeating: "x", count: 71))])
+        let long = MIMEType(type: "multipart", subtype: "related", parameters: [("boundary", String(repeating: "x", count: 71))])
         #expect(throws: MultipartError.self) { try Multipart.boundary(of: long) }
     }
 
     @Test func boundaryComesFromTheContentType() throws {
-        let type = try #require(MediaType(parsing: #"multipart/related; type="application/dicom"; boundary="abc def""#))
+        let type = try #require(MIMEType(parsing: #"multipart/related; type="application/dicom"; boundary="abc def""#))
         #expect(try Multipart.boundary(of: type) == "abc def")
     }
 }

@@ -52,7 +52,7 @@ struct BadInputOverHTTPTests {
         return try raw(Array(head.utf8) + body, port: port)
     }
 
-    /// A 4xx with DESIGN.md's error body that names no file.
+    /// A 4xx with the JSON error body that names no file.
     static func expectClientError(
         _ response: RawResponse?,
         _ what: String,

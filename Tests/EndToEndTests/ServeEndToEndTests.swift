@@ -19,7 +19,7 @@ import FoundationNetworking
         try #require(response.json as? [String: Any], "\(String(decoding: response.body, as: UTF8.self).prefix(300))")
     }
 
-    /// DESIGN.md's error body.
+    /// The JSON error body.
     static func expectError(_ response: ServerProcess.Response, _ status: Int, sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(response.status == status, sourceLocation: sourceLocation)
         let body = response.json as? [String: Any]

@@ -147,6 +147,24 @@ struct CatalogTests {
         }
     }
 
+    @Test func deletingTheLastInstanceOfASeriesRemovesTheSeriesAndThenTheStudy() throws {
+        try withCatalog { catalog, _ in
+            var first = try Self.indexed("pydicom/CT_small.dcm")
+            (first.studyInstanceUID, first.seriesInstanceUID, first.sopInstanceUID) = ("1.2.9", "1.2.9.1", "1.2.9.1.1")
+            var second = first
+            second.sopInstanceUID = "1.2.9.1.2"
+            try catalog.index(first)
+            try catalog.index(second)
+            #expect(try catalog.deleteInstance("1.2.9.1.1")?.sopInstanceUID == "1.2.9.1.1")
+            #expect(try catalog.instance("1.2.9.1.1") == nil)
+            #expect(try catalog.series(inStudy: "1.2.9").map(\.numberOfInstances) == [1], "the series keeps its other instance")
+            #expect(try catalog.deleteInstance("1.2.9.1.2") != nil)
+            #expect(try catalog.series(inStudy: "1.2.9").isEmpty)
+            #expect(try catalog.studies(matching: QIDOQuery(items: [("StudyInstanceUID", "1.2.9")])).total == 0)
+            #expect(try catalog.deleteInstance("1.2.9.1.2") == nil, "deleting what is gone answers nil")
+        }
+    }
+
     @Test func ingestionAndAuditLogs() throws {
         try withCatalog { catalog, _ in
             try catalog.logIngestion(source: "import /data/a.dcm", outcome: "stored", sopInstanceUID: "1.2")

@@ -1,6 +1,6 @@
 /// A media type with parameters, as HTTP carries them (RFC 9110 §8.3.1): `type/subtype; name=value`.
 /// Type, subtype and parameter names compare case-insensitively; parameter values as written, unquoted.
-public struct MediaType: Sendable, Equatable, Hashable, CustomStringConvertible {
+public struct MIMEType: Sendable, Equatable, Hashable, CustomStringConvertible {
     public var type: String
     public var subtype: String
     /// Parameters in the order given, names lower-cased.
@@ -12,7 +12,7 @@ public struct MediaType: Sendable, Equatable, Hashable, CustomStringConvertible 
         self.parameters = parameters.map { ($0.name.lowercased(), $0.value) }
     }
 
-    public static func == (lhs: MediaType, rhs: MediaType) -> Bool {
+    public static func == (lhs: MIMEType, rhs: MIMEType) -> Bool {
         lhs.type == rhs.type && lhs.subtype == rhs.subtype && lhs.parameters.count == rhs.parameters.count
             && zip(lhs.parameters, rhs.parameters).allSatisfy { $0.name == $1.name && $0.value == $1.value }
     }
@@ -38,7 +38,7 @@ public struct MediaType: Sendable, Equatable, Hashable, CustomStringConvertible 
     public var isWildcard: Bool { type == "*" || subtype == "*" }
 
     /// Whether this (possibly wildcard) range covers a concrete type; parameters are not compared.
-    public func matches(_ other: MediaType) -> Bool {
+    public func matches(_ other: MIMEType) -> Bool {
         (type == "*" || type == other.type) && (subtype == "*" || subtype == other.subtype)
     }
 
@@ -63,13 +63,13 @@ public struct MediaType: Sendable, Equatable, Hashable, CustomStringConvertible 
         self = parsed
     }
 
-    public static let applicationDicom = MediaType(type: "application", subtype: "dicom")
-    public static let applicationDicomJSON = MediaType(type: "application", subtype: "dicom+json")
-    public static let applicationJSON = MediaType(type: "application", subtype: "json")
-    public static let applicationOctetStream = MediaType(type: "application", subtype: "octet-stream")
-    public static let imagePNG = MediaType(type: "image", subtype: "png")
-    public static let imageJPEG = MediaType(type: "image", subtype: "jpeg")
-    public static let multipartRelated = MediaType(type: "multipart", subtype: "related")
+    public static let applicationDicom = MIMEType(type: "application", subtype: "dicom")
+    public static let applicationDicomJSON = MIMEType(type: "application", subtype: "dicom+json")
+    public static let applicationJSON = MIMEType(type: "application", subtype: "json")
+    public static let applicationOctetStream = MIMEType(type: "application", subtype: "octet-stream")
+    public static let imagePNG = MIMEType(type: "image", subtype: "png")
+    public static let imageJPEG = MIMEType(type: "image", subtype: "jpeg")
+    public static let multipartRelated = MIMEType(type: "multipart", subtype: "related")
 }
 
 extension String {
