@@ -14,12 +14,12 @@ struct AuthenticationSettings {
     var jwtAudience: String?
 
     init(reader: ConfigReader) {
-        apiKeysFile = reader.string(forKey: "apiKeysFile")
-        apiKeys = reader.stringArray(forKey: "apiKeys") ?? []
-        jwtSecretFile = reader.string(forKey: "jwtSecretFile")
-        jwtPublicKeyFiles = reader.stringArray(forKey: "jwtPublicKeyFiles") ?? []
-        jwtIssuer = reader.string(forKey: "jwtIssuer")
-        jwtAudience = reader.string(forKey: "jwtAudience")
+        apiKeysFile = reader.string(ServeSettings.apiKeysFile)
+        apiKeys = reader.strings(ServeSettings.apiKeys) ?? []
+        jwtSecretFile = reader.string(ServeSettings.jwtSecretFile)
+        jwtPublicKeyFiles = reader.strings(ServeSettings.jwtPublicKeyFiles) ?? []
+        jwtIssuer = reader.string(ServeSettings.jwtIssuer)
+        jwtAudience = reader.string(ServeSettings.jwtAudience)
     }
 
     /// nil when nothing is configured: authentication off.

@@ -13,15 +13,15 @@ struct ParseIsolationSettings {
         case "off", "false": isolated = false
         case let other?: throw CommandFailure.usage("parse-isolation is on or off, not \(other)")
         }
-        if let cpuSeconds { resources.cpuSecondsPerFile = try ServeCommand.checked(cpuSeconds, "parse-cpu-seconds", 1...3_600) }
-        if let memoryMb { resources.addressSpaceBytes = try ServeCommand.checked(memoryMb, "parse-memory-mb", 256...1_048_576) << 20 }
+        if let cpuSeconds { resources.cpuSecondsPerFile = try ServeSettings.parseCpuSeconds.checked(cpuSeconds) }
+        if let memoryMb { resources.addressSpaceBytes = try ServeSettings.parseMemoryMb.checked(memoryMb) << 20 }
     }
 
     init(reader: ConfigReader) throws {
         try self.init(
-            isolation: reader.string(forKey: "parseIsolation"),
-            cpuSeconds: reader.int(forKey: "parseCpuSeconds"),
-            memoryMb: reader.int(forKey: "parseMemoryMb")
+            isolation: reader.string(ServeSettings.parseIsolation),
+            cpuSeconds: reader.int(forKey: ServeSettings.parseCpuSeconds.setting.configKey),
+            memoryMb: reader.int(forKey: ServeSettings.parseMemoryMb.setting.configKey)
         )
     }
 
