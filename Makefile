@@ -7,7 +7,7 @@ BINDIR = $(PREFIX)/bin
 DATADIR = $(PREFIX)/share/dicomserve
 SYSCONFDIR ?= /etc
 
-.PHONY: bootstrap test-data build release run test fuzz bench bench-micro bench-macro install uninstall clean
+.PHONY: bootstrap test-data build release run lint test fuzz bench bench-micro bench-macro install uninstall clean
 
 bootstrap:
 	scripts/bootstrap
@@ -26,13 +26,17 @@ release: bootstrap
 run: release test-data
 	scripts/run-demo
 
-## Installs packages, fetches the test corpus and references, builds and runs every test, then fuzzes
+## swift-format (the toolchain's, configured by .swift-format) over every Swift file: any finding fails.
+lint:
+	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests benchmarks/RenderBenchmark
+
+## Installs packages, fetches the test corpus and references, checks the format, builds and runs every test, then fuzzes
 ## each parser briefly (FUZZ_SECONDS each, default 8).
 ## The suites that bound a latency (a query during a hostile upload, requests through a Redis outage)
 ## run after the others, alone, so that the rest of the suite saturating both cores cannot fail them.
 TIMED_SUITES = HostileBatchTests|ParseIsolationTests|RedisOutageEndToEndTests
 
-test: test-data
+test: test-data lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel --skip '$(TIMED_SUITES)'
 	$(SWIFT) test --skip-build --filter '$(TIMED_SUITES)'

@@ -134,6 +134,7 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -151,6 +152,7 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -171,7 +173,7 @@ let package = Package(
         .testTarget(name: "DicomWebTests", dependencies: ["DicomWeb"]),
         .testTarget(name: "CImageCodecsTests", dependencies: ["CImageCodecs"]),
         .testTarget(name: "CDCMTKTests", dependencies: ["CDCMTK"]),
-        .testTarget(name: "DicomCodecTests", dependencies: ["DicomCodec", "DicomImaging", "TestSupport"]),
+        .testTarget(name: "DicomCodecTests", dependencies: ["DicomCodec", "DicomImaging", "DicomWeb", "TestSupport"]),
         .testTarget(
             name: "StorageTests",
             dependencies: ["DicomStorage", "LocalStorage", "DicomCodec", "DicomWeb", .product(name: "GRDB", package: "GRDB.swift")]
@@ -190,6 +192,7 @@ let package = Package(
             dependencies: [
                 "DicomServer", "DicomArchive", "DicomStorage", "LocalStorage", "DicomCodec", "DicomImaging", "DicomWeb", "CImageCodecs",
                 "Caching", "Redis", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "CompressNIO", package: "compress-nio"),

@@ -1,5 +1,5 @@
-import DicomStorage
 import Caching
+import DicomStorage
 import Synchronization
 
 /// Instance rows by SOP Instance UID, each kept for `timeToLive`. Every request for an instance's

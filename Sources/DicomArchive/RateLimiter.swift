@@ -79,7 +79,9 @@ public final class RateLimiter: Sendable {
         let cost = max(0, cost)
         if let redis,
             case .array(let values)? = try? await redis.command(
-                ["EVAL", Self.script, "1", key, "\(policy.intervalMilliseconds)", "\(policy.burst)", "\(cost)", commit ? "1" : "0"].map { Array($0.utf8) }
+                ["EVAL", Self.script, "1", key, "\(policy.intervalMilliseconds)", "\(policy.burst)", "\(cost)", commit ? "1" : "0"].map {
+                    Array($0.utf8)
+                }
             ),
             values.count == 4, case .integer(let allowed) = values[0], case .integer(let remaining) = values[1],
             case .integer(let retry) = values[2], case .integer(let reset) = values[3]

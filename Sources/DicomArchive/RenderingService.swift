@@ -166,7 +166,14 @@ public final class RenderingService: Sendable {
         }
         var window: Window? = nil
         if case .window(let applied) = options.voi { window = applied }
-        return RenderedImageResult(bytes: bytes, format: options.format, width: image.width, height: image.height, window: window, frame: options.frame)
+        return RenderedImageResult(
+            bytes: bytes,
+            format: options.format,
+            width: image.width,
+            height: image.height,
+            window: window,
+            frame: options.frame
+        )
     }
 
     /// A decoded frame and its dataset, from the decoded-frame cache or the stored object.

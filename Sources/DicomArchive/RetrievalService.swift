@@ -118,7 +118,8 @@ public final class RetrievalService: Sendable {
         guard row.numberOfFrames <= retrieveLimits.maxFramesPerRequest else {
             throw ArchiveError.invalidParameter(
                 name: "frames",
-                reason: "the instance has \(row.numberOfFrames) frames, more than the \(retrieveLimits.maxFramesPerRequest) one request may return; ask for frames/1,2,… in parts"
+                reason:
+                    "the instance has \(row.numberOfFrames) frames, more than the \(retrieveLimits.maxFramesPerRequest) one request may return; ask for frames/1,2,… in parts"
             )
         }
         return Array(1...max(1, row.numberOfFrames))

@@ -162,7 +162,8 @@ public enum EncodingScanner {
         }
 
         func uint32(at offset: Int) -> UInt32 {
-            let (high, low) = bigEndian
+            let (high, low) =
+                bigEndian
                 ? (UInt32(uint16(at: offset)), UInt32(uint16(at: offset + 2)))
                 : (UInt32(uint16(at: offset + 2)), UInt32(uint16(at: offset)))
             return high << 16 | low
@@ -468,7 +469,10 @@ struct CodestreamHeader: Equatable {
         while offset + 4 <= bytes.count {
             guard bytes[offset] == 0xFF else { return unreadable }
             let marker = bytes[offset + 1]
-            if marker == 0xFF { offset += 1; continue }  // fill bytes
+            if marker == 0xFF {
+                offset += 1
+                continue
+            }  // fill bytes
             let length = be16(bytes, offset + 2)
             switch marker {
             case 0xC0...0xC3, 0xC5...0xC7, 0xC9...0xCB, 0xCD...0xCF, 0xF7:
@@ -515,4 +519,3 @@ struct CodestreamHeader: Equatable {
         return CodestreamHeader(codec: "JPEG 2000", width: 0, height: 0, components: 0)
     }
 }
-

@@ -1,6 +1,6 @@
+import DicomArchive
 import Foundation
 import Hummingbird
-import DicomArchive
 
 /// Every error the service answers with, rendering the JSON error body itself (README, "Serving"):
 /// `{"error": "...", "details": {...}, "timestamp": "ISO-8601", "path": "/..."}`. No route builds error JSON.

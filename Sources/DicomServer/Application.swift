@@ -1,13 +1,13 @@
-import DicomStorage
+import DicomArchive
 import DicomCodec
 import DicomImaging
+import DicomStorage
 import Foundation
 import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
 import Prometheus
-import DicomArchive
 import ServiceLifecycle
 
 /// What the server needs to run. `dicomserve serve` fills it from flags, environment, config file and

@@ -1,7 +1,7 @@
+import DicomArchive
 import Foundation
 import HTTPTypes
 import Hummingbird
-import DicomArchive
 
 extension HTTPField.Name {
     /// Which cache layer answered: `l1` or `miss` (docs/architecture.md, "Caches and keys").

@@ -1,5 +1,5 @@
-import DicomStorage
 import DicomImaging
+import DicomStorage
 import Foundation
 import Hummingbird
 

@@ -1,10 +1,10 @@
-import DicomStorage
+import DicomArchive
 import DicomCodec
 import DicomImaging
+import DicomStorage
 import DicomWeb
 import Foundation
 import Hummingbird
-import DicomArchive
 
 /// The JSON API under /api/v1 (README, "JSON API"), compatible with the service this one replaces.
 struct JSONAPIRoutes<Context: RequestContext> {
@@ -105,7 +105,11 @@ struct JSONAPIRoutes<Context: RequestContext> {
     /// `POST /api/v1/dicom/instances`: one application/dicom body or a multipart of them. 200 when
     /// anything was stored (each file's outcome listed), 422 when nothing was.
     func upload(_ request: Request, _ context: Context) async throws -> UploadJSON {
-        let upload = try await UploadedInstances(request, limit: maximumUploadSize, multipartOnly: false, budget: (context as? DicomRequestContext)?.uploadBudget,
+        let upload = try await UploadedInstances(
+            request,
+            limit: maximumUploadSize,
+            multipartOnly: false,
+            budget: (context as? DicomRequestContext)?.uploadBudget,
             archive: archive
         )
         var results: [UploadedInstanceJSON] = []

@@ -1,6 +1,6 @@
+import DicomArchive
 import Hummingbird
 import Prometheus
-import DicomArchive
 
 /// `GET /metrics`: the Prometheus text format. Counters and histograms are recorded through
 /// swift-metrics as things happen; figures that are states rather than events (cache sizes, Redis

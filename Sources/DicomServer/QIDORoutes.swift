@@ -1,7 +1,7 @@
+import DicomArchive
 import DicomStorage
 import DicomWeb
 import Hummingbird
-import DicomArchive
 
 /// QIDO-RS under /dicomweb (PS3.18 10.6): study, series and instance searches as DICOM JSON.
 struct QIDORoutes<Context: RequestContext> {
@@ -78,7 +78,6 @@ struct QIDORoutes<Context: RequestContext> {
         }
         return type
     }
-
 
     static func queryItems(_ request: Request) throws -> [(name: String, value: String)] {
         request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }

@@ -1,7 +1,7 @@
+import DicomArchive
 import HTTPTypes
 import Hummingbird
 import Metrics
-import DicomArchive
 
 /// The class budgets (`RateLimits.policy`), per principal when authenticated, else per address, after
 /// authentication. Answers carry `RateLimit-Policy` / `RateLimit` (draft-ietf-httpapi-ratelimit-headers).

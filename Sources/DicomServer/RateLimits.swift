@@ -1,6 +1,6 @@
+import DicomArchive
 import HTTPTypes
 import Hummingbird
-import DicomArchive
 
 /// The request budgets (README "Rate limits"). Viewers such as OHIF fetch every frame with its own
 /// request and never retry a 429, so one budget for everything either breaks them or lets a scraper
@@ -35,7 +35,8 @@ public struct RateLimits: Sendable, Equatable {
         self.ingest = ingest
         // A client with the right credentials rarely fails; a tenth of the standard budget leaves room for
         // expired tokens behind one NAT and none for guessing.
-        self.authenticationFailures = authenticationFailures
+        self.authenticationFailures =
+            authenticationFailures
             ?? RateLimitPolicy(name: "auth-failures", limit: max(1, standard.limit / 10), window: window)
         let viewingLimit = self.viewing.limit
         self.address = address ?? RateLimitPolicy(name: "address", limit: 2 * (viewingLimit + standard.limit), window: window)

@@ -1,6 +1,6 @@
-import Hummingbird
 import Caching
 import DicomArchive
+import Hummingbird
 import Synchronization
 
 /// Request counters behind `GET /api/v1/metrics` (the replaced service's JSON shape). Failures are answers with

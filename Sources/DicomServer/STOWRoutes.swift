@@ -1,7 +1,7 @@
+import DicomArchive
 import DicomStorage
 import DicomWeb
 import Hummingbird
-import DicomArchive
 
 /// STOW-RS under /dicomweb (PS3.18 10.5): `POST /studies` and `POST /studies/{study}` with a
 /// multipart/related body of Part 10 instances, answered with the store response.
@@ -20,7 +20,11 @@ struct STOWRoutes<Context: RequestContext> {
     }
 
     func store(_ request: Request, _ context: Context, study: String?) async throws -> Response {
-        let upload = try await UploadedInstances(request, limit: maximumBodySize, multipartOnly: true, budget: (context as? DicomRequestContext)?.uploadBudget,
+        let upload = try await UploadedInstances(
+            request,
+            limit: maximumBodySize,
+            multipartOnly: true,
+            budget: (context as? DicomRequestContext)?.uploadBudget,
             archive: archive
         )
         let base = dicomWebBase

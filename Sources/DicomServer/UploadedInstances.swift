@@ -1,7 +1,7 @@
+import DicomArchive
 import DicomStorage
 import DicomWeb
 import Hummingbird
-import DicomArchive
 
 /// The DICOM objects of an upload body: one `application/dicom` body, or the parts of a
 /// `multipart/related` (STOW-RS) or `multipart/form-data` (browser forms) body. The body is streamed to
@@ -89,7 +89,11 @@ struct UploadedInstances {
         } catch let error as APIError {
             throw error
         } catch let error as StorageFailure {
-            throw APIError(HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), "the upload could not be staged", details: ["reason": error.reason])
+            throw APIError(
+                HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"),
+                "the upload could not be staged",
+                details: ["reason": error.reason]
+            )
         } catch {
             // Whatever else stops the body (a malformed chunked encoding, a reset) is the client's doing.
             throw APIError(.badRequest, "the request body could not be read", details: ["reason": String(describing: type(of: error))])

@@ -1,9 +1,9 @@
-import DicomStorage
+import DicomArchive
 import DicomCodec
 import DicomImaging
+import DicomStorage
 import DicomWeb
 import Hummingbird
-import DicomArchive
 
 /// WADO-RS rendered and thumbnail resources for instances and frames (PS3.18 8.3.5.1.3, 9.5, 9.6).
 struct WADORenderedRoutes<Context: RequestContext> {

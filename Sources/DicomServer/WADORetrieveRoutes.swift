@@ -1,10 +1,10 @@
 import CompressNIO
-import DicomStorage
+import DicomArchive
 import DicomCodec
+import DicomStorage
 import DicomWeb
 import Foundation
 import Hummingbird
-import DicomArchive
 
 /// WADO-RS retrieve under /dicomweb (PS3.18 10.4): instances as `multipart/related;
 /// type="application/dicom"`, metadata as DICOM JSON, frames and bulk data.

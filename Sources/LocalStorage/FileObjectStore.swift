@@ -73,7 +73,9 @@ public struct FileObjectStore: ObjectStorage {
         }
         let temporary = temporaryPath()
         if moving {
-            guard rename(source, temporary) == 0 else { throw StorageFailure(reason: "cannot take the staged file: \(String(cString: strerror(errno)))") }
+            guard rename(source, temporary) == 0 else {
+                throw StorageFailure(reason: "cannot take the staged file: \(String(cString: strerror(errno)))")
+            }
         } else {
             try copyFile(source, to: temporary)
         }

@@ -1,5 +1,5 @@
-import DicomStorage
 import DicomCodec
+import DicomStorage
 import Foundation
 
 #if canImport(Glibc)
@@ -76,7 +76,9 @@ enum ResourceLimits {
         getrusage(RUSAGE_SELF.rawValue, &usage)
         let used = Int(usage.ru_utime.tv_sec) + Int(usage.ru_stime.tv_sec) + 1
         var current = rlimit()
-        guard getrlimit(resource(RLIMIT_CPU), &current) == 0 else { throw Failure(description: "getrlimit(RLIMIT_CPU): \(String(cString: strerror(errno)))") }
+        guard getrlimit(resource(RLIMIT_CPU), &current) == 0 else {
+            throw Failure(description: "getrlimit(RLIMIT_CPU): \(String(cString: strerror(errno)))")
+        }
         var limit = rlimit(rlim_cur: min(rlim_t(used + max(1, seconds)), current.rlim_max), rlim_max: current.rlim_max)
         guard setrlimit(resource(RLIMIT_CPU), &limit) == 0 else {
             throw Failure(description: "setrlimit(RLIMIT_CPU) failed: \(String(cString: strerror(errno)))")

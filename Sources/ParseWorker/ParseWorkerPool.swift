@@ -1,6 +1,6 @@
 import CSpawn
-import DicomStorage
 import DicomCodec
+import DicomStorage
 import Foundation
 import ServiceLifecycle
 import Synchronization
@@ -119,11 +119,13 @@ public final class ParseWorkerPool: InstanceReader, Service {
     deinit { shutdown() }
 
     private func release(_ worker: WorkerProcess) {
-        let kept = worker.filesRead < configuration.filesPerWorker && idle.withLock { workers in
-            guard workers.count < configuration.maximumIdle else { return false }
-            workers.append(worker)
-            return true
-        }
+        let kept =
+            worker.filesRead < configuration.filesPerWorker
+            && idle.withLock { workers in
+                guard workers.count < configuration.maximumIdle else { return false }
+                workers.append(worker)
+                return true
+            }
         if !kept { worker.finish() }
     }
 
@@ -162,7 +164,7 @@ final class WorkerProcess: @unchecked Sendable {
 
     init(arguments: [String]) throws(ParseWorkerPool.Unavailable) {
         let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
         var input: Int32 = -1
         var output: Int32 = -1

@@ -1,5 +1,5 @@
-import DicomStorage
 import DicomCodec
+import DicomStorage
 import Foundation
 
 #if canImport(Glibc)

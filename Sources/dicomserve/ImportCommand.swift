@@ -1,8 +1,8 @@
 import ArgumentParser
 import DicomStorage
+import Foundation
 import LocalStorage
 import ParseWorker
-import Foundation
 
 struct ImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

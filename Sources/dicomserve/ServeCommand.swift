@@ -1,11 +1,11 @@
 import ArgumentParser
 import Configuration
 import DicomServer
-import ParseWorker
 import Foundation
 import Logging
 import Metrics
 import NIOCore
+import ParseWorker
 import Prometheus
 import SystemPackage
 

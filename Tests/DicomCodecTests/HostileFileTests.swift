@@ -2,8 +2,8 @@ import DicomCodec
 import DicomImaging
 import DicomWeb
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The hardening issue's findings at the file level, each on a file built here: every one must end in a
 /// typed error (or a correct render), never a trap, a stack overflow, a quadratic walk or a huge allocation.
@@ -32,7 +32,8 @@ struct HostileFileTests {
     /// and NaN reached `UInt8(_:)`.
     @Test func hugeRescaleSlopeIsRefusedNotTrapped() throws {
         let pixels = [UInt32(0), 1, 0x7FFF_FFFF, 0xFFFF_FFFF].flatMap { H.le32($0) }
-        let dataSet = H.identity(uid: "1.2.3.1") + H.imagePixel(rows: 2, columns: 2, bits: 32)
+        let dataSet =
+            H.identity(uid: "1.2.3.1") + H.imagePixel(rows: 2, columns: 2, bits: 32)
             + H.text(0x0028, 0x1052, "DS", "0") + H.text(0x0028, 0x1053, "DS", "1e300") + H.pixelData(pixels)
         let file = try open(H.file(dataSet))
         #expect(kind { _ = try InstanceRenderer().render(file) } == .missingAttribute)
@@ -96,10 +97,12 @@ struct HostileFileTests {
 
     /// Finding 16: a 10×10 image whose JPEG says 65500×65500 is refused before any decoder runs.
     @Test func codestreamLargerThanTheAttributesIsRefused() {
-        let dataSet = H.identity(uid: "1.2.3.6") + H.imagePixel(rows: 10, columns: 10, bits: 8)
+        let dataSet =
+            H.identity(uid: "1.2.3.6") + H.imagePixel(rows: 10, columns: 10, bits: 8)
             + H.encapsulated([H.jpegHeader(width: 65_500, height: 65_500)])
         #expect(kind { _ = try open(H.file(dataSet, transferSyntax: H.jpegBaseline)) } == .corrupt)
-        let matching = H.identity(uid: "1.2.3.6") + H.imagePixel(rows: 10, columns: 10, bits: 8)
+        let matching =
+            H.identity(uid: "1.2.3.6") + H.imagePixel(rows: 10, columns: 10, bits: 8)
             + H.encapsulated([H.jpegHeader(width: 10, height: 10)])
         #expect(throws: Never.self) { _ = try open(H.file(matching, transferSyntax: H.jpegBaseline)) }
     }
@@ -110,7 +113,10 @@ struct HostileFileTests {
         let compressed = try Self.rawDeflate(inner)
         let limits = DecodingLimits(maxCompressionRatio: 100, compressionRatioFloorBytes: 1 << 20)
         #expect(kind { _ = try open(H.file([], transferSyntax: H.deflated) + compressed, limits: limits) } == .limitExceeded)
-        #expect(kind { _ = try open(H.file([], transferSyntax: H.deflated) + compressed, limits: DecodingLimits(maxInflatedBytes: 1 << 20)) } == .limitExceeded)
+        #expect(
+            kind { _ = try open(H.file([], transferSyntax: H.deflated) + compressed, limits: DecodingLimits(maxInflatedBytes: 1 << 20)) }
+                == .limitExceeded
+        )
         // Within the bounds the same file opens.
         #expect(kind { _ = try open(H.file([], transferSyntax: H.deflated) + compressed) } == nil)
     }
@@ -119,11 +125,15 @@ struct HostileFileTests {
     static func rawDeflate(_ bytes: [UInt8]) throws -> [UInt8] {
         let input = H.write(bytes, name: "inflated")
         let output = input + ".deflate"
-        defer { unlink(input); unlink(output) }
+        defer {
+            unlink(input)
+            unlink(output)
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = [
-            "-c", "import sys, zlib; c = zlib.compressobj(9, zlib.DEFLATED, -15); d = open(sys.argv[1], 'rb').read(); open(sys.argv[2], 'wb').write(c.compress(d) + c.flush())",
+            "-c",
+            "import sys, zlib; c = zlib.compressobj(9, zlib.DEFLATED, -15); d = open(sys.argv[1], 'rb').read(); open(sys.argv[2], 'wb').write(c.compress(d) + c.flush())",
             input, output,
         ]
         try process.run()

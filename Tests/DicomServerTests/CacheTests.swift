@@ -1,13 +1,13 @@
 import CompressNIO
-import DicomStorage
 import DicomCodec
+import DicomStorage
 import DicomWeb
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-@testable import DicomArchive
 import Testing
 
+@testable import DicomArchive
 @testable import DicomServer
 
 /// The in-process render cache as clients see it: X-Cache, cached, ETag/304, clear-cache, single-flight,

@@ -1,14 +1,14 @@
+import Caching
 import DicomStorage
 import DicomWeb
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Caching
-@testable import DicomArchive
 import Redis
-import Testing
 import TestSupport
+import Testing
 
+@testable import DicomArchive
 @testable import DicomServer
 
 /// The hardening findings not covered elsewhere, each on a generated file through the real router.

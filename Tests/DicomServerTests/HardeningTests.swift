@@ -1,15 +1,14 @@
-import DicomStorage
+import Caching
 import DicomCodec
+import DicomStorage
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Caching
-@testable import DicomArchive
 import Redis
-@testable import DicomArchive
-import Testing
 import TestSupport
+import Testing
 
+@testable import DicomArchive
 @testable import DicomServer
 
 /// The hardening issue's findings at the HTTP level, through the real router over a real catalog.
@@ -90,9 +89,13 @@ struct HardeningTests {
     /// Finding 8: after a replacement with different pixels, the old ETag no longer matches.
     @Test func replacementChangesTheETag() async throws {
         let uid = "1.2.826.0.1.3680043.8.498.100"
-        let (dark, bright) = ([UInt8(10), 200].map { value in
-            H.file(H.identity(uid: uid) + H.imagePixel(rows: 2, columns: 2, bits: 8) + H.element(0x7FE0, 0x0010, "OB", [0, value, 255, value]), uid: uid)
-        }).pair
+        let (dark, bright) =
+            ([UInt8(10), 200].map { value in
+                H.file(
+                    H.identity(uid: uid) + H.imagePixel(rows: 2, columns: 2, bits: 8) + H.element(0x7FE0, 0x0010, "OB", [0, value, 255, value]),
+                    uid: uid
+                )
+            }).pair
         try await JSONAPITests.withRouter { router, _ in
             try await Application(router: router).test(.router) { client in
                 let path = "/api/v1/dicom/images/\(uid)/rendered?window=128&level=128"
@@ -152,7 +155,8 @@ struct HardeningTests {
     @Test func publicURLIsValidated() {
         #expect(PublicURL("https://pacs.example/dicom/")?.text == "https://pacs.example/dicom")
         #expect(PublicURL("http://127.0.0.1:8080")?.text == "http://127.0.0.1:8080")
-        for text in ["pacs.example", "ftp://x", "https://", "https://a\"b", "https://a/b?c", "https://a/\u{0}"] { #expect(PublicURL(text) == nil, "\(text)") }
+        for text in ["pacs.example", "ftp://x", "https://", "https://a\"b", "https://a/b?c", "https://a/\u{0}"] {
+            #expect(PublicURL(text) == nil, "\(text)")
+        }
     }
 }
-

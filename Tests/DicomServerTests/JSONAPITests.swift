@@ -1,14 +1,14 @@
 import CImageCodecs
-import DicomStorage
-import LocalStorage
 import DicomCodec
 import DicomImaging
+import DicomStorage
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-@testable import DicomArchive
+import LocalStorage
 import Testing
 
+@testable import DicomArchive
 @testable import DicomServer
 
 /// The JSON API over a real catalog and object store, through Hummingbird's router.

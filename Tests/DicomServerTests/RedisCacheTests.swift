@@ -1,17 +1,16 @@
-import DicomStorage
+import Caching
 import DicomCodec
 import DicomImaging
+import DicomStorage
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import Caching
-@testable import DicomArchive
 import Redis
-@testable import DicomArchive
 import TestSupport
 import Testing
 
+@testable import DicomArchive
 @testable import DicomServer
 
 /// Redis as the shared render cache (L2), against a real redis-server: TTLs, hits across a cold L1,
@@ -50,7 +49,8 @@ import Testing
         try await JSONAPITests.withArchive(configuration: try Self.configuration(redis)) { router, archive in
             let (row, path) = try CacheTests.ctPath(archive)
             let client = RedisClient(endpoint: try RedisEndpoint(url: redis.url))
-            let key = CacheKeys.render(row, options: try JSONAPIRoutes<DicomRequestContext>.lungOptions(archive), generation: archive.cacheGeneration).description
+            let key = CacheKeys.render(row, options: try JSONAPIRoutes<DicomRequestContext>.lungOptions(archive), generation: archive.cacheGeneration)
+                .description
             try await Application(router: router).test(.router) { http in
                 try await http.execute(uri: path, method: .get) { #expect($0.headers[.xCache] == "miss") }
                 try await Self.waitForKey(client, key)

@@ -27,7 +27,10 @@ struct ViewerBudgetTests {
         return statuses
     }
 
-    static func withDefaults(authenticator: Authenticator? = nil, _ body: @Sendable (any TestClientProtocol, String, String) async throws -> Void) async throws {
+    static func withDefaults(
+        authenticator: Authenticator? = nil,
+        _ body: @Sendable (any TestClientProtocol, String, String) async throws -> Void
+    ) async throws {
         var configuration = ServerConfiguration(version: "test")
         configuration.rateLimits = .default
         configuration.authenticator = authenticator
@@ -76,7 +79,11 @@ struct ViewerBudgetTests {
             let start = ContinuousClock.now
             var statuses: [HTTPResponse.Status: Int] = [:]
             for attempt in 1...1_000 {
-                let status = try await client.execute(uri: "/dicomweb/studies", method: .get, headers: [.authorization: "Bearer dsk_guess-\(attempt)"]) {
+                let status = try await client.execute(
+                    uri: "/dicomweb/studies",
+                    method: .get,
+                    headers: [.authorization: "Bearer dsk_guess-\(attempt)"]
+                ) {
                     $0.status
                 }
                 statuses[status, default: 0] += 1

@@ -1,7 +1,7 @@
 import CImageCodecs
-import DicomStorage
 import DicomCodec
 import DicomImaging
+import DicomStorage
 import Foundation
 import Hummingbird
 import HummingbirdTesting

@@ -1,6 +1,6 @@
-import DicomStorage
 import DicomCodec
 import DicomImaging
+import DicomStorage
 import DicomWeb
 import Foundation
 import Hummingbird

@@ -1,10 +1,11 @@
 import Foundation
-@testable import DicomArchive
 import Synchronization
 import Testing
 
+@testable import DicomArchive
+
 /// The render pool drops work whose request went away before a thread was free for it.
-struct RenderPoolTests {
+struct WorkPoolTests {
     @Test func cancelledWaitingWorkNeverRuns() async throws {
         let pool = WorkPool(threads: 1)
         let gate = DispatchSemaphore(value: 0)

@@ -23,10 +23,13 @@ struct FuzzReplayTests {
     @Test(arguments: ["dicom-file", "render", "encoding-scanner", "pixel-data-locator"])
     func dicomTargetsReplayTheCorpusAndTheHostileFiles(target: String) throws {
         typealias H = HostileFiles
-        let hostile = (H.refusedAtIngest().map(\.bytes) + [
-            H.file(H.identity(uid: "1.2.3.13") + H.imagePixel(rows: 2, columns: 2, bits: 8) + H.encapsulated(Array(repeating: [], count: 120_000))),
-        ]).map { H.write($0, name: "replay") }
-        defer { hostile.forEach { try? FileManager.default.removeItem(atPath: $0) } }
+        let hostile =
+            (H.refusedAtIngest().map(\.bytes) + [
+                H.file(
+                    H.identity(uid: "1.2.3.13") + H.imagePixel(rows: 2, columns: 2, bits: 8) + H.encapsulated(Array(repeating: [], count: 120_000))
+                )
+            ]).map { H.write($0, name: "replay") }
+        defer { for path in hostile { try? FileManager.default.removeItem(atPath: path) } }
         var paths = hostile + [Self.fixtures.path, ServeEndToEndTests.corpus.appendingPathComponent("pydicom").path]
         let crashes = Self.fixtures.appendingPathComponent("fuzz/\(target)").path
         if FileManager.default.fileExists(atPath: crashes) { paths.append(crashes) }

@@ -45,7 +45,12 @@ import Glibc
     }
 
     static func upload(_ base: String, _ bytes: [UInt8]) async throws -> ServerProcess.Response {
-        try await ServerProcess.request(base + "/api/v1/dicom/instances", method: "POST", headers: ["Content-Type": "application/dicom"], body: Data(bytes))
+        try await ServerProcess.request(
+            base + "/api/v1/dicom/instances",
+            method: "POST",
+            headers: ["Content-Type": "application/dicom"],
+            body: Data(bytes)
+        )
     }
 
     static func reason(_ response: ServerProcess.Response) -> String? {
@@ -70,18 +75,21 @@ import Glibc
         #expect(try await server.get("/dicomweb/studies?PatientID=*").status == 200)
         #expect(clock.now - asked < .seconds(1), "QIDO while the worst upload is parsed")
 
-        let rejected = H.refusedAtIngest() + [
-            ("elements", Self.manyElements()),
-            ("deflate bomb", try Self.deflateBomb()),
-            ("not DICOM", Array(repeating: 0x41, count: 4096)),
-        ]
+        let rejected =
+            H.refusedAtIngest() + [
+                ("elements", Self.manyElements()),
+                ("deflate bomb", try Self.deflateBomb()),
+                ("not DICOM", Array(repeating: 0x41, count: 4096)),
+            ]
         for (name, bytes) in rejected {
             let response = try await Self.upload(base, bytes)
             #expect(response.status == 422, "\(name): \(response.status)")
             #expect(Self.reason(response)?.isEmpty == false, "\(name) is rejected with a reason")
         }
         // 120,000 empty fragments: walked linearly now; whatever the outcome, it is quick and not a 5xx.
-        let fragments = H.file(H.identity(uid: "1.2.3.25") + H.imagePixel(rows: 2, columns: 2, bits: 8) + H.encapsulated(Array(repeating: [], count: 120_000)))
+        let fragments = H.file(
+            H.identity(uid: "1.2.3.25") + H.imagePixel(rows: 2, columns: 2, bits: 8) + H.encapsulated(Array(repeating: [], count: 120_000))
+        )
         let started = clock.now
         #expect([200, 422].contains(try await Self.upload(base, fragments).status))
         #expect(clock.now - started < .seconds(10))
@@ -89,7 +97,8 @@ import Glibc
         // Stored, then refused at render (finding 1): a rescale that overflows to infinity.
         let uid = "1.2.826.0.1.3680043.8.498.99"
         let overflow = H.file(
-            H.identity(uid: uid) + H.imagePixel(rows: 2, columns: 2, bits: 32) + H.text(0x0028, 0x1052, "DS", "0") + H.text(0x0028, 0x1053, "DS", "1e300")
+            H.identity(uid: uid) + H.imagePixel(rows: 2, columns: 2, bits: 32) + H.text(0x0028, 0x1052, "DS", "0")
+                + H.text(0x0028, 0x1053, "DS", "1e300")
                 + H.pixelData([UInt32(0), 1, 0x7FFF_FFFF, 0xFFFF_FFFF].flatMap { H.le32($0) }),
             uid: uid
         )
@@ -100,9 +109,13 @@ import Glibc
 
         // Requests: duplicate frames, a repeated QIDO key, 2,001 parts in one STOW, a Host header that
         // tries to write JSON.
-        let instance = try #require(try await server.get("/dicomweb/studies/1.2.826.0.1.3680043.8.498.1/series/1.2.826.0.1.3680043.8.498.2/instances").json as? [[String: Any]])
+        let instance = try #require(
+            try await server.get("/dicomweb/studies/1.2.826.0.1.3680043.8.498.1/series/1.2.826.0.1.3680043.8.498.2/instances").json
+                as? [[String: Any]]
+        )
         #expect(!instance.isEmpty)
-        let frames = "/dicomweb/studies/1.2.826.0.1.3680043.8.498.1/series/1.2.826.0.1.3680043.8.498.2/instances/\(uid)/frames/"
+        let frames =
+            "/dicomweb/studies/1.2.826.0.1.3680043.8.498.1/series/1.2.826.0.1.3680043.8.498.2/instances/\(uid)/frames/"
             + Array(repeating: "1", count: 1_000).joined(separator: ",")
         BadInputOverHTTPTests.expectClientError(try BadInputOverHTTPTests.get(frames, port: server.port), "duplicate frames", dataDir: dataDir)
         let repeated = "/dicomweb/studies?" + (0..<1_100).map { "PatientID=\($0)" }.joined(separator: "&")
@@ -110,12 +123,14 @@ import Glibc
         let tiny = Data(H.file(H.identity(uid: "1.2.3.27")))
         let parts = try await server.stow(Array(repeating: tiny, count: 2_001))
         #expect(parts.status == 400, "2,001 parts")
-        let request = "GET /dicomweb/studies/1.2.826.0.1.3680043.8.498.1/series HTTP/1.1\r\nHost: evil\",\"00100010\":{\"vr\":\"PN\"}\r\nConnection: close\r\n\r\n"
+        let request =
+            "GET /dicomweb/studies/1.2.826.0.1.3680043.8.498.1/series HTTP/1.1\r\nHost: evil\",\"00100010\":{\"vr\":\"PN\"}\r\nConnection: close\r\n\r\n"
         let injected = try #require(try BadInputOverHTTPTests.raw(Array(request.utf8), port: server.port))
         #expect(injected.status == 200 && !injected.body.contains("evil"))
 
         // A chunked body whose chunk size is not hexadecimal (finding 18): 400, not the 500 default.
-        let chunked = "POST /api/v1/dicom/instances HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/dicom\r\n"
+        let chunked =
+            "POST /api/v1/dicom/instances HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/dicom\r\n"
             + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n4\r\nDICM\r\nZZ\r\nnot a chunk\r\n0\r\n\r\n"
         if let answer = try BadInputOverHTTPTests.raw(Array(chunked.utf8), port: server.port) {
             #expect((400..<500).contains(answer.status), "malformed chunked body: \(answer.status)")

@@ -1,6 +1,6 @@
 import DicomStorage
-import LocalStorage
 import Foundation
+import LocalStorage
 import Testing
 
 /// The server under a real third-party client, and under SIGKILL mid-ingest.

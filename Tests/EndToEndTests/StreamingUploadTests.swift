@@ -39,7 +39,10 @@ import Testing
         let peak = try #require(Self.status(pid, "VmHWM"))
         let growth = peak - before
         print("streaming upload: peak RSS grew \(growth >> 20) MiB for a STOW of 4 × \(largest >> 20) MiB")
-        #expect(growth <= largest * 13 / 10, "peak grew by \(growth >> 20) MiB for a \(parts.reduce(0) { $0 + $1.count } >> 20) MiB STOW of \(largest >> 20) MiB parts")
+        #expect(
+            growth <= largest * 13 / 10,
+            "peak grew by \(growth >> 20) MiB for a \(parts.reduce(0) { $0 + $1.count } >> 20) MiB STOW of \(largest >> 20) MiB parts"
+        )
         let studies = try #require(try await server.get("/api/v1/dicom/studies").json as? [String: Any])
         #expect((studies["studies"] as? [[String: Any]])?.first?["instance_count"] as? Int == 5 || studies["total"] as? Int == 1)
     }

@@ -32,7 +32,11 @@ public enum HostileFiles {
     public static func le32(_ value: UInt32) -> [UInt8] { (0..<4).map { UInt8((value >> (8 * UInt32($0))) & 0xFF) } }
 
     /// The identifying attributes every catalogued instance needs; `uid` distinguishes instances.
-    public static func identity(uid: String, study: String = "1.2.826.0.1.3680043.8.498.1", series: String = "1.2.826.0.1.3680043.8.498.2")
+    public static func identity(
+        uid: String,
+        study: String = "1.2.826.0.1.3680043.8.498.1",
+        series: String = "1.2.826.0.1.3680043.8.498.2"
+    )
         -> [UInt8]
     {
         text(0x0008, 0x0016, "UI", "1.2.840.10008.5.1.4.1.1.7") + text(0x0008, 0x0018, "UI", uid)
@@ -42,7 +46,12 @@ public enum HostileFiles {
 
     /// Image pixel module attributes (group 0028) in tag order.
     public static func imagePixel(
-        rows: UInt16, columns: UInt16, bits: UInt16, signed: Bool = false, frames: String? = nil, samples: UInt16 = 1,
+        rows: UInt16,
+        columns: UInt16,
+        bits: UInt16,
+        signed: Bool = false,
+        frames: String? = nil,
+        samples: UInt16 = 1,
         extra: [UInt8] = []
     ) -> [UInt8] {
         var bytes = us(0x0028, 0x0002, samples) + text(0x0028, 0x0004, "CS", samples == 1 ? "MONOCHROME2" : "RGB")
@@ -84,7 +93,10 @@ public enum HostileFiles {
 
     /// A baseline JPEG header (SOI, SOF0) claiming `width`×`height`, followed by junk.
     public static func jpegHeader(width: UInt16, height: UInt16) -> [UInt8] {
-        [0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x0B, 0x08, UInt8(height >> 8), UInt8(height & 0xFF), UInt8(width >> 8), UInt8(width & 0xFF), 0x01, 0x01, 0x11, 0x00]
+        [
+            0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x0B, 0x08, UInt8(height >> 8), UInt8(height & 0xFF), UInt8(width >> 8), UInt8(width & 0xFF), 0x01, 0x01,
+            0x11, 0x00,
+        ]
             + [0xFF, 0xD9]
     }
 
@@ -92,12 +104,16 @@ public enum HostileFiles {
     /// an absurd frame count, deep nesting and a JPEG size bomb (named, for messages).
     public static func refusedAtIngest() -> [(name: String, bytes: [UInt8])] {
         [
-            ("frame count", file(identity(uid: "1.2.3.10") + imagePixel(rows: 2, columns: 2, bits: 8, frames: "999999999999999") + pixelData([0, 1, 2, 3]))),
+            (
+                "frame count",
+                file(identity(uid: "1.2.3.10") + imagePixel(rows: 2, columns: 2, bits: 8, frames: "999999999999999") + pixelData([0, 1, 2, 3]))
+            ),
             ("nesting", file(identity(uid: "1.2.3.11") + nestedSequences(depth: 10_000))),
             (
                 "JPEG size bomb",
                 file(
-                    identity(uid: "1.2.3.12") + imagePixel(rows: 10, columns: 10, bits: 8) + encapsulated([jpegHeader(width: 65_500, height: 65_500)]),
+                    identity(uid: "1.2.3.12") + imagePixel(rows: 10, columns: 10, bits: 8)
+                        + encapsulated([jpegHeader(width: 65_500, height: 65_500)]),
                     transferSyntax: jpegBaseline
                 )
             ),

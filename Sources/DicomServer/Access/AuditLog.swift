@@ -1,7 +1,7 @@
+import DicomArchive
 import DicomStorage
 import Foundation
 import Logging
-import DicomArchive
 import ServiceLifecycle
 import Synchronization
 
@@ -67,10 +67,11 @@ public final class AuditLog: Service, Sendable {
             defer { refusals.removeAll(keepingCapacity: true) }
             return Array(refusals.values)
         }
-        let rows = pending.withLock { rows in
-            defer { rows.removeAll(keepingCapacity: true) }
-            return rows
-        } + aggregated
+        let rows =
+            pending.withLock { rows in
+                defer { rows.removeAll(keepingCapacity: true) }
+                return rows
+            } + aggregated
         guard !rows.isEmpty else { return }
         do {
             try await archive.queries.recordAccess(rows)

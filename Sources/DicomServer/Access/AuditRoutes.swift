@@ -1,7 +1,7 @@
+import DicomArchive
 import DicomStorage
 import Foundation
 import Hummingbird
-import DicomArchive
 
 /// `GET /api/v1/audit` (admin): the audit log, newest first, filtered by `principal`, `client`, `uid`
 /// (study, series or instance), `status`, `since` and `until` (ISO 8601 date-times or dates), paged by
