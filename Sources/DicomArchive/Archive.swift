@@ -103,8 +103,9 @@ public final class Archive: Sendable {
     /// and on every other replica.
     public func invalidate(sopInstanceUID uid: String) async { await replicas.replaced(uid) }
 
-    /// Stops the work pools now (for tools and tests that run no `ServiceGroup`).
+    /// Stops the work pools and the Redis client now (for tools and tests that run no `ServiceGroup`).
     public func shutdown() async throws {
+        await redis?.shutdown()
         try await pool.shutdown()
         try await filePool.shutdown()
     }

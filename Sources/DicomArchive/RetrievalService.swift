@@ -177,7 +177,7 @@ struct NativeFrameLayout {
 
     init?(_ row: InstanceRow) {
         let samples = row.samplesPerPixel ?? 1
-        guard ["1.2.840.10008.1.2", "1.2.840.10008.1.2.1"].contains(row.transferSyntaxUID),
+        guard [TransferSyntaxUID.implicitLittleEndian, TransferSyntaxUID.explicitLittleEndian].contains(row.transferSyntaxUID),
             let offset = row.pixelDataOffset, let length = row.pixelDataLength, offset >= 0,
             let rows = row.rows, let columns = row.columns, let bits = row.bitsAllocated, [8, 16, 32].contains(bits),
             (1...4).contains(samples), (1...65_535).contains(rows), (1...65_535).contains(columns)

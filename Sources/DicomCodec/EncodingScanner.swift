@@ -32,8 +32,8 @@ public enum EncodingScanner {
         public var codestreamsChecked = 0
     }
 
-    static let explicitLittleEndian = "1.2.840.10008.1.2.1"
-    static let implicitLittleEndian = "1.2.840.10008.1.2"
+    static let explicitLittleEndian = TransferSyntaxUID.explicitLittleEndian
+    static let implicitLittleEndian = TransferSyntaxUID.implicitLittleEndian
     static let explicitBigEndian = "1.2.840.10008.1.2.2"
     static let deflatedExplicitLittleEndian = "1.2.840.10008.1.2.1.99"
 

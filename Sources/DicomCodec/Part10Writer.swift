@@ -3,7 +3,7 @@ import DicomWeb
 /// Writes a dataset as a DICOM Part 10 file in Explicit VR Little Endian (PS3.10 7, PS3.5 7.1.2),
 /// with native pixel data. Used to make demo series from real images; the reader is DCMTK.
 public enum Part10Writer {
-    public static let explicitLittleEndian = "1.2.840.10008.1.2.1"
+    public static let explicitLittleEndian = TransferSyntaxUID.explicitLittleEndian
     static let implementationClassUID = "1.2.826.0.1.3680043.10.1526.1"
 
     /// VRs with a 4-byte length after two reserved bytes (PS3.5 Table 7.1-1).

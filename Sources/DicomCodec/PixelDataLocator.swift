@@ -1,3 +1,5 @@
+import DicomWeb
+
 /// Finds where native (uncompressed) Pixel Data lies in a Part 10 file, so a server can read a frame
 /// with one positioned read instead of parsing the file (the catalog records the offset; docs/architecture.md).
 ///
@@ -14,8 +16,8 @@ public enum PixelDataLocator {
         public var transferSyntaxUID: String
     }
 
-    static let implicitLittleEndian = "1.2.840.10008.1.2"
-    static let explicitLittleEndian = "1.2.840.10008.1.2.1"
+    static let implicitLittleEndian = TransferSyntaxUID.implicitLittleEndian
+    static let explicitLittleEndian = TransferSyntaxUID.explicitLittleEndian
     /// VRs with a 2-byte reserved field and a 4-byte length in explicit VR (PS3.5 Table 7.1-1).
     static let longVRs: Set<UInt16> = Set(["OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"].map(vrCode))
     static let maximumDepth = 32

@@ -1,3 +1,5 @@
+import DicomWeb
+
 /// The transfer syntaxes dicomserve reads, with readable names for messages and summaries.
 public struct TransferSyntax: Sendable, Equatable, CustomStringConvertible {
     public let uid: String
@@ -5,10 +7,10 @@ public struct TransferSyntax: Sendable, Equatable, CustomStringConvertible {
     public init(uid: String) { self.uid = uid }
 
     public static let known: [String: String] = [
-        "1.2.840.10008.1.2": "Implicit VR Little Endian",
-        "1.2.840.10008.1.2.1": "Explicit VR Little Endian",
-        "1.2.840.10008.1.2.1.99": "Deflated Explicit VR Little Endian",
-        "1.2.840.10008.1.2.2": "Explicit VR Big Endian",
+        TransferSyntaxUID.implicitLittleEndian: "Implicit VR Little Endian",
+        TransferSyntaxUID.explicitLittleEndian: "Explicit VR Little Endian",
+        TransferSyntaxUID.deflatedExplicitLittleEndian: "Deflated Explicit VR Little Endian",
+        TransferSyntaxUID.explicitBigEndian: "Explicit VR Big Endian",
         "1.2.840.10008.1.2.4.50": "JPEG Baseline (Process 1)",
         "1.2.840.10008.1.2.4.51": "JPEG Extended (Process 2 & 4)",
         "1.2.840.10008.1.2.4.57": "JPEG Lossless (Process 14)",
@@ -26,7 +28,10 @@ public struct TransferSyntax: Sendable, Equatable, CustomStringConvertible {
 
     /// Whether pixel data is stored native (uncompressed, frames sliceable by offset).
     public var isNative: Bool {
-        ["1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.2"].contains(uid)
+        [
+            TransferSyntaxUID.implicitLittleEndian, TransferSyntaxUID.explicitLittleEndian,
+            TransferSyntaxUID.deflatedExplicitLittleEndian, TransferSyntaxUID.explicitBigEndian,
+        ].contains(uid)
     }
 
     /// The media type of one encapsulated frame (PS3.18 Table 8.7.3-2), nil for native syntaxes.

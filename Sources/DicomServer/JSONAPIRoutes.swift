@@ -144,8 +144,8 @@ struct JSONAPIRoutes<Context: RequestContext> {
 
     func ingestions(_ request: Request) async throws -> IngestionsJSON {
         let parameters = request.uri.queryParameters
-        let limit = try Self.integer(parameters.get("limit"), name: "limit", range: 1...1000) ?? 100
-        let offset = try Self.integer(parameters.get("offset"), name: "offset", range: 0...Int(Int32.max)) ?? 0
+        let limit = try RequestParameters.integer(parameters.get("limit"), name: "limit", range: 1...1000) ?? 100
+        let offset = try RequestParameters.integer(parameters.get("offset"), name: "offset", range: 0...Int(Int32.max)) ?? 0
         let formatter = ISO8601DateFormatter()
         let rows = try await archive.queries.ingestions(limit: limit, offset: offset)
         return IngestionsJSON(
@@ -162,14 +162,6 @@ struct JSONAPIRoutes<Context: RequestContext> {
             limit: limit,
             offset: offset
         )
-    }
-
-    static func integer(_ text: String?, name: String, range: ClosedRange<Int>) throws -> Int? {
-        guard let text else { return nil }
-        guard let value = Int(text), range.contains(value) else {
-            throw APIError(.badRequest, "\(name) must be a number in \(range.lowerBound)…\(range.upperBound)", details: [name: text])
-        }
-        return value
     }
 
     /// Accepts `2024-01-31` as well as DICOM's `20240131`.
@@ -195,26 +187,16 @@ struct JSONAPIRoutes<Context: RequestContext> {
         case (nil, nil): break
         default: throw APIError(.badRequest, "window and level go together")
         }
-        if let frame = parameters.get("frame") {
-            guard let number = Int(frame) else { throw APIError(.badRequest, "frame must be a number", details: ["frame": frame]) }
-            options.frame = number
-        }
+        options.frame = try RequestParameters.frame(parameters.get("frame")) ?? options.frame
         if let format = parameters.get("format") {
             guard let parsed = ImageFormat(name: format) else {
                 throw APIError(.badRequest, "format must be png or jpeg", details: ["format": format])
             }
             options.format = parsed
         }
-        if let quality = parameters.get("quality") {
-            guard let number = Int(quality) else { throw APIError(.badRequest, "quality must be a number") }
-            options.quality = number
-        }
+        options.quality = try RequestParameters.quality(parameters.get("quality")) ?? options.quality
         if let size = parameters.get("size") {
-            let sides = size.lowercased().split(separator: "x").compactMap { Int($0) }
-            guard sides.count == 1 || sides.count == 2, sides.allSatisfy({ (1...4096).contains($0) }) else {
-                throw APIError(.badRequest, "size must be N or WxH, 1–4096", details: ["size": size])
-            }
-            options.viewport = Viewport(width: sides[0], height: sides.last!)
+            options.viewport = try RequestParameters.viewport(size, name: "size", spelled: .sizeOrSquare)
         } else if thumbnail {
             options.viewport = archive.rendering.thumbnailViewport
         }

@@ -36,9 +36,7 @@ struct WADORenderedRoutes<Context: RequestContext> {
     }
 
     static func frame(_ context: Context) throws -> Int {
-        let text = try context.parameters.require("frames")
-        guard let frame = Int(text), frame >= 1 else { throw APIError(.badRequest, "frame numbers start at 1", details: ["frame": text]) }
-        return frame
+        try RequestParameters.frame(try context.parameters.require("frames")) ?? 1
     }
 
     func render(_ request: Request, _ context: Context, frame: Int?, thumbnail: Bool) async throws -> Response {
@@ -65,20 +63,11 @@ struct WADORenderedRoutes<Context: RequestContext> {
             options.voi = .window(parsed)
         }
         if let viewport = parameters.get("viewport") {
-            let sides = viewport.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard sides.count == 2, let width = sides[0], let height = sides[1], (1...4096).contains(width), (1...4096).contains(height) else {
-                throw APIError(.badRequest, "viewport must be width,height (1–4096)", details: ["viewport": viewport])
-            }
-            options.viewport = Viewport(width: width, height: height)
+            options.viewport = try RequestParameters.viewport(viewport, name: "viewport", spelled: .commaSeparated)
         } else if thumbnail {
             options.viewport = archive.rendering.thumbnailViewport
         }
-        if let quality = parameters.get("quality") {
-            guard let number = Int(quality), (1...100).contains(number) else {
-                throw APIError(.badRequest, "quality must be 1–100", details: ["quality": quality])
-            }
-            options.quality = number
-        }
+        options.quality = try RequestParameters.quality(parameters.get("quality")) ?? options.quality
         return Response(image: try await archive.rendering.render(row, options: options), for: request)
     }
 }

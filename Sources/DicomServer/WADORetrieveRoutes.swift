@@ -37,7 +37,7 @@ struct WADORetrieveRoutes<Context: RequestContext> {
 
         web.get("\(instance)/frames/:frames") { request, context in
             let row = try await context.instance(in: archive)
-            return try await frames(request, row: row, numbers: try frameNumbers(try context.parameters.require("frames")))
+            return try await frames(request, row: row, numbers: try RequestParameters.frames(try context.parameters.require("frames"), maximum: maximumFramesPerRequest))
         }
         web.get("\(instance)/bulkdata/:tag") { request, context in
             let row = try await context.instance(in: archive)
@@ -215,19 +215,6 @@ struct WADORetrieveRoutes<Context: RequestContext> {
         }
         let frames = try await archive.retrieval.frames(row, numbers: numbers, representation: representation)
         return Self.multipart(frames, partType: partType, location: nil)
-    }
-
-    /// `1,3,5` → [1, 3, 5]: positive numbers, at most `maximumFramesPerRequest` of them.
-    func frameNumbers(_ text: String) throws -> [Int] {
-        let items = text.split(separator: ",", omittingEmptySubsequences: false)
-        let numbers = items.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !items.isEmpty, numbers.count == items.count, numbers.allSatisfy({ $0 >= 1 }) else {
-            throw APIError(.badRequest, "frames are a comma-separated list of numbers from 1", details: ["frames": String(text.prefix(80))])
-        }
-        guard numbers.count <= maximumFramesPerRequest else {
-            throw APIError(.badRequest, "at most \(maximumFramesPerRequest) frames per request", details: ["count": "\(numbers.count)"])
-        }
-        return numbers
     }
 
     // MARK: Helpers

@@ -5,7 +5,7 @@
 /// `transfer-syntax=*` means "whatever you have", which is what OHIF and Cornerstone send for frames.
 public enum RetrieveNegotiation {
     /// Explicit VR Little Endian: the transfer syntax of uncompressed bulk data.
-    public static let explicitLittleEndian = "1.2.840.10008.1.2.1"
+    public static let explicitLittleEndian = TransferSyntaxUID.explicitLittleEndian
 
     /// What a frames (or pixel bulk data) response contains.
     public enum FrameRepresentation: Sendable, Equatable {

@@ -17,13 +17,13 @@ struct AuditRoutes {
     func entries(_ request: Request) async throws -> AuditEntriesJSON {
         let parameters = request.uri.queryParameters
         var filter = AuditFilter(
-            limit: try JSONAPIRoutes<DicomRequestContext>.integer(parameters.get("limit"), name: "limit", range: 1...1000) ?? 100,
-            offset: try JSONAPIRoutes<DicomRequestContext>.integer(parameters.get("offset"), name: "offset", range: 0...Int(Int32.max)) ?? 0
+            limit: try RequestParameters.integer(parameters.get("limit"), name: "limit", range: 1...1000) ?? 100,
+            offset: try RequestParameters.integer(parameters.get("offset"), name: "offset", range: 0...Int(Int32.max)) ?? 0
         )
         filter.principal = parameters.get("principal")
         filter.clientAddress = parameters.get("client")
         filter.uid = parameters.get("uid")
-        filter.status = try JSONAPIRoutes<DicomRequestContext>.integer(parameters.get("status"), name: "status", range: 100...599)
+        filter.status = try RequestParameters.integer(parameters.get("status"), name: "status", range: 100...599)
         filter.since = try Self.date(parameters.get("since"), name: "since")
         filter.until = try Self.date(parameters.get("until"), name: "until")
         await log.flush()
