@@ -7,7 +7,8 @@ enum RequestParameters {
     static func integer(_ text: String?, name: String, range: ClosedRange<Int>) throws -> Int? {
         guard let text else { return nil }
         guard let value = Int(text), range.contains(value) else {
-            throw APIError(.badRequest, "\(name) must be a number in \(range.lowerBound)…\(range.upperBound)", details: [name: String(text.prefix(80))])
+            let message = "\(name) must be a number in \(range.lowerBound)…\(range.upperBound)"
+            throw APIError(.badRequest, message, details: [name: String(text.prefix(80))])
         }
         return value
     }
@@ -52,7 +53,8 @@ enum RequestParameters {
             sides.contains(width), sides.contains(height)
         else {
             let form = spelling == .commaSeparated ? "width,height" : "N or WxH"
-            throw APIError(.badRequest, "\(name) must be \(form), each side \(sides.lowerBound)–\(sides.upperBound)", details: [name: String(text.prefix(80))])
+            let message = "\(name) must be \(form), each side \(sides.lowerBound)–\(sides.upperBound)"
+            throw APIError(.badRequest, message, details: [name: String(text.prefix(80))])
         }
         return Viewport(width: width, height: height)
     }

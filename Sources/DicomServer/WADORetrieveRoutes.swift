@@ -37,7 +37,8 @@ struct WADORetrieveRoutes<Context: RequestContext> {
 
         web.get("\(instance)/frames/:frames") { request, context in
             let row = try await context.instance(in: archive)
-            return try await frames(request, row: row, numbers: try RequestParameters.frames(try context.parameters.require("frames"), maximum: maximumFramesPerRequest))
+            let numbers = try RequestParameters.frames(try context.parameters.require("frames"), maximum: maximumFramesPerRequest)
+            return try await frames(request, row: row, numbers: numbers)
         }
         web.get("\(instance)/bulkdata/:tag") { request, context in
             let row = try await context.instance(in: archive)
