@@ -5,6 +5,7 @@ import DicomWeb
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import TestSupport
 import Testing
 
 @testable import DicomArchive
@@ -15,13 +16,7 @@ import Testing
 struct CacheTests {
     /// The same instance (same UIDs) with other pixels, every stored value plus `offset`, as Part 10 bytes.
     static func replacement(of row: InstanceRow, offset: Int16 = 100) throws -> [UInt8] {
-        let file = try DicomFile(path: row.filePath)
-        let frame = try file.decodeFrame(1)
-        let shifted = stride(from: 0, to: frame.bytes.count, by: 2).flatMap { index -> [UInt8] in
-            let value = Int16(bitPattern: UInt16(frame.bytes[index]) | UInt16(frame.bytes[index + 1]) << 8) &+ offset
-            return [UInt8(truncatingIfNeeded: value), UInt8(truncatingIfNeeded: value >> 8)]
-        }
-        return try Part10Writer.write(try file.dataSet(bulkThreshold: .max), pixelData: shifted, bitsAllocated: 16)
+        try ReplacementObjects.shiftingPixels(of: row.filePath, by: offset)
     }
 
     /// `POST /api/v1/dicom/instances` of one Part 10 file; the JSON outcome of that file.
