@@ -187,8 +187,12 @@ dcmshim_status dcmshim_open_file(const char *path, const dcmshim_limits *limits,
         OFCondition condition = file->format.loadFile(OFFilename(path), EXS_Unknown, EGL_noChange, 4096,
                                                       ERM_fileOnly);
         if (condition.bad()) {
-            throw Failure(statusForCondition(condition),
-                          std::string("cannot parse the DICOM file: ") + condition.text());
+            // DCMTK's words for a short file ("I/O suspension or premature end of stream") name its
+            // stream, not the problem.
+            dcmshim_status status = statusForCondition(condition);
+            throw Failure(status, status == DCMSHIM_ERR_TRUNCATED
+                                      ? std::string("the file is truncated: it ends inside a data element")
+                                      : std::string("cannot parse the DICOM file: ") + condition.text());
         }
         E_TransferSyntax xfer = file->format.getDataset()->getOriginalXfer();
         const char *uid = nullptr;

@@ -164,14 +164,12 @@ public final class RenderingService: Sendable {
         let bytes = try metrics.time("encode", format: format) { () throws(DicomError) in
             try encoder.encode(image, as: options.format, jpeg: JPEGOptions(quality: options.quality))
         }
-        var window: Window? = nil
-        if case .window(let applied) = options.voi { window = applied }
         return RenderedImageResult(
             bytes: bytes,
             format: options.format,
             width: image.width,
             height: image.height,
-            window: window,
+            window: image.window,
             frame: options.frame
         )
     }

@@ -30,7 +30,7 @@ public struct PresetLibrary: Sendable {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".json") }.sorted()
         } catch {
-            throw PresetError(file: directory, field: nil, reason: "cannot read the presets directory")
+            throw PresetError(file: directory, field: nil, reason: "no such directory, or it cannot be read")
         }
         var presets: [Preset] = []
         for name in names {
@@ -58,7 +58,8 @@ public struct PresetLibrary: Sendable {
             let DecodingError.dataCorrupted(context)
         {
             let field = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw PresetError(file: path, field: field.isEmpty ? nil : field, reason: context.debugDescription)
+            // At the top, a decoding failure means the text is not JSON at all.
+            throw PresetError(file: path, field: field.isEmpty ? nil : field, reason: field.isEmpty ? "is not valid JSON" : context.debugDescription)
         } catch {
             throw PresetError(file: path, field: nil, reason: "\(error)")
         }
@@ -102,6 +103,6 @@ public struct PresetError: Error, Sendable, Equatable, CustomStringConvertible {
     public var reason: String
 
     public var description: String {
-        "preset file \(file)" + (field.map { ", field \"\($0)\"" } ?? "") + ": \(reason)"
+        file + (field.map { ", field \"\($0)\"" } ?? "") + ": \(reason)"
     }
 }

@@ -28,13 +28,21 @@ public enum FrameRenderer {
                 throw .unsupportedPixelFormat("\(format.photometric.rawValue) with \(format.samplesPerPixel) samples per pixel")
             }
             let pipeline = try greyscalePipeline(for: frame, greyscale: greyscale, request: request)
-            image = RenderedImage(width: format.columns, height: format.rows, channels: 1, pixels: pipeline.apply(to: frame))
+            image = RenderedImage(
+                width: format.columns,
+                height: format.rows,
+                channels: 1,
+                pixels: pipeline.apply(to: frame),
+                window: pipeline.voi.equivalentWindow
+            )
         } else {
             let pixels = try ColorConversion.rgb8(from: frame, palette: palette)
             image = RenderedImage(width: format.columns, height: format.rows, channels: 3, pixels: pixels)
         }
         if let viewport = request.viewport {
+            let window = image.window
             image = AreaAverageResizer.resize(image, to: viewport)
+            image.window = window
         }
         return image
     }

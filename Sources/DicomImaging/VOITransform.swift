@@ -3,6 +3,18 @@ public enum VOITransform: Sendable, Equatable {
     case window(Window)
     case lookupTable(LookupTable)
 
+    /// The window this transform is, or for a VOI LUT the LINEAR window spanning its input range (the
+    /// values it maps), which is where a viewer's window/level drag starts from.
+    public var equivalentWindow: Window {
+        switch self {
+        case .window(let window): return window
+        case .lookupTable(let table):
+            let low = Double(table.firstMapped)
+            let high = low + Double(table.entries.count - 1)
+            return Window(center: (low + high) / 2 + 0.5, width: high - low + 1, function: .linear)
+        }
+    }
+
     /// The reference mapping: the standard's formulas, one branch per case, in Double. Every fast path
     /// must produce exactly this (tests check every input value).
     public func referenceDisplayValue(_ x: Double) -> UInt8 {

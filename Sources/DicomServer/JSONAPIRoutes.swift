@@ -86,8 +86,8 @@ struct JSONAPIRoutes<Context: RequestContext> {
         }
         if let value = parameters.get("modality") { items.append(("ModalitiesInStudy", value)) }
         if let value = parameters.get("accession") { items.append(("AccessionNumber", value)) }
-        let from = parameters.get("date_from").map(Self.compactDate)
-        let to = parameters.get("date_to").map(Self.compactDate)
+        let from = try parameters.get("date_from").map { try Self.compactDate($0, name: "date_from") }
+        let to = try parameters.get("date_to").map { try Self.compactDate($0, name: "date_to") }
         if from != nil || to != nil { items.append(("StudyDate", "\(from ?? "")-\(to ?? "")")) }
         if let value = parameters.get("limit") { items.append(("limit", value)) }
         if let value = parameters.get("offset") { items.append(("offset", value)) }
@@ -95,7 +95,9 @@ struct JSONAPIRoutes<Context: RequestContext> {
         do {
             query = try QIDOQuery(items: items, maximumLimit: 1000)
         } catch {
-            throw APIError(.badRequest, "invalid query", details: ["parameter": error.parameter, "reason": error.reason])
+            // The error names the QIDO attribute; the caller wrote this API's parameter.
+            let parameter = Self.parameterNames[error.parameter] ?? error.parameter
+            throw APIError(.badRequest, "invalid \(parameter): \(error.reason)", details: ["parameter": parameter, "reason": error.reason])
         }
         let text = parameters.get("q").map { String($0.prefix(128)) }
         let (rows, total) = try await archive.queries.studies(matching: query, text: text)
@@ -164,8 +166,24 @@ struct JSONAPIRoutes<Context: RequestContext> {
         )
     }
 
-    /// Accepts `2024-01-31` as well as DICOM's `20240131`.
-    static func compactDate(_ text: String) -> String { text.filter { $0 != "-" } }
+    /// `2024-03-01` or `20240301` as DICOM's `20240301`; anything else is refused naming the parameter.
+    static func compactDate(_ text: String, name: String) throws -> String {
+        let compact = text.filter { $0 != "-" }
+        let shaped = text.wholeMatch(of: /[0-9]{8}|[0-9]{4}-[0-9]{2}-[0-9]{2}/) != nil
+        let (month, day) = (Int(compact.dropFirst(4).prefix(2)) ?? 0, Int(compact.suffix(2)) ?? 0)
+        guard shaped, (1...12).contains(month), (1...31).contains(day) else {
+            throw APIError(.badRequest, "\(name) must be a date, YYYY-MM-DD or YYYYMMDD, not \"\(text)\"", details: [name: text])
+        }
+        return compact
+    }
+
+    /// The QIDO attribute each of this API's study parameters becomes, the other way round.
+    static var parameterNames: [String: String] {
+        [
+            "PatientID": "patient_id", "PatientName": "patient_name", "ModalitiesInStudy": "modality",
+            "AccessionNumber": "accession", "StudyDate": "date_from/date_to",
+        ]
+    }
 
     /// Reads `preset` or `window`+`level`, `frame`, `format`, `size`, `quality`.
     func renderOptions(_ request: Request, thumbnail: Bool) throws -> (RenderOptions, Preset?) {
@@ -177,15 +195,22 @@ struct JSONAPIRoutes<Context: RequestContext> {
             preset = found
             options.voi = voi
         }
-        switch (parameters.get("window"), parameters.get("level")) {
-        case (let window?, let level?):
-            guard preset == nil else { throw APIError(.badRequest, "give preset or window/level, not both") }
-            guard let width = Double(window), let center = Double(level) else {
-                throw APIError(.badRequest, "window and level must be numbers", details: ["window": window, "level": level])
+        // Each value checked on its own first, so `window=abc` is told it is not a number.
+        let numbers = try ["window", "level"].map { name in
+            try parameters.get(name).map { text in
+                guard let value = Double(text), value.isFinite else {
+                    throw APIError(.badRequest, "\(name) must be a number, not \"\(text)\"", details: [name: text])
+                }
+                return value
             }
+        }
+        switch (numbers[0], numbers[1]) {
+        case (let width?, let center?):
+            guard preset == nil else { throw APIError(.badRequest, "give preset or window/level, not both") }
             options.voi = .window(Window(center: center, width: width))
         case (nil, nil): break
-        default: throw APIError(.badRequest, "window and level go together")
+        case (nil, _?): throw APIError(.badRequest, "level needs a window as well, e.g. window=400&level=40")
+        case (_?, nil): throw APIError(.badRequest, "window needs a level as well, e.g. window=400&level=40")
         }
         options.frame = try RequestParameters.frame(parameters.get("frame")) ?? options.frame
         if let format = parameters.get("format") {

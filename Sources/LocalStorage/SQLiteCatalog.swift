@@ -9,12 +9,25 @@ public final class SQLiteCatalog: Catalog {
     private let database: DatabasePool
 
     /// Opens (creating and migrating as needed) the catalog at `path`. GRDB's pool uses WAL mode.
+    /// Opens (creating if needed) and migrates the catalog at `path`. A file that cannot be a catalog
+    /// is a `StorageFailure` saying why in words.
     public init(path: String) throws {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(5)
-        database = try DatabasePool(path: path, configuration: configuration)
-        try CatalogSchema.migrator.migrate(database)
+        do {
+            database = try DatabasePool(path: path, configuration: configuration)
+            try CatalogSchema.migrator.migrate(database)
+        } catch let error as DatabaseError {
+            switch error.resultCode {
+            case .SQLITE_NOTADB, .SQLITE_CORRUPT:
+                throw StorageFailure(reason: "the catalog \(path) is not a SQLite database (or is damaged)")
+            case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY:
+                throw StorageFailure(reason: "the catalog \(path) cannot be opened for writing (a directory, or permission denied)")
+            default:
+                throw StorageFailure(reason: "the catalog \(path) cannot be opened: \(error.message ?? "\(error.resultCode)")")
+            }
+        }
     }
 
     // MARK: Indexing

@@ -6,11 +6,15 @@ import Synchronization
 /// connection), never on the caller's (NIO event loop) thread. Redis is an accelerator: when it is down, calls fail at once with
 /// `.unavailable` during a backoff window (100 ms doubling to 5 s) instead of each waiting for a connect
 /// timeout, and the first call after the window reconnects, so the service recovers without a restart.
+/// Run as a service, it also probes Redis every second, so its status follows Redis with no traffic.
 public final class RedisClient: Service, Sendable {
     public let endpoint: RedisEndpoint
     public let connectTimeout: Duration
     public let commandTimeout: Duration
     public let maximumConnections: Int
+    /// How often the running service checks Redis on its own, so that the status (and health) follows
+    /// Redis going away and coming back without waiting for traffic.
+    public let probeInterval: Duration
 
     /// What the client knows of Redis now (for health and metrics).
     public enum Status: Sendable, Equatable {
@@ -42,20 +46,35 @@ public final class RedisClient: Service, Sendable {
         endpoint: RedisEndpoint,
         connectTimeout: Duration = .milliseconds(500),
         commandTimeout: Duration = .milliseconds(250),
-        maximumConnections: Int = 8
+        maximumConnections: Int = 8,
+        probeInterval: Duration = .seconds(1)
     ) {
         self.endpoint = endpoint
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
         self.maximumConnections = max(1, maximumConnections)
-        threads = NIOThreadPool(numberOfThreads: self.maximumConnections)
+        self.probeInterval = probeInterval
+        // One more thread than connections: the probe never waits behind a slow command.
+        threads = NIOThreadPool(numberOfThreads: self.maximumConnections + 1)
         threads.start()
     }
 
-    /// Waits for the group's graceful shutdown, then closes the connections and stops the threads.
+    /// Probes Redis every `probeInterval` until the group's graceful shutdown, then closes the
+    /// connections and stops the threads.
     public func run() async throws {
-        try? await gracefulShutdown()
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await self.threads.runIfActive { self.probe() }
+                try? await Task.sleep(for: self.probeInterval)
+            }
+        }
         await shutdown()
+    }
+
+    /// Checks Redis now with a PING, past any backoff window (which exists to spare requests the
+    /// connect timeout, not the probe): a failure marks the client down, a success up.
+    func probe() {
+        _ = try? blockingCommand([Array("PING".utf8)], ignoringBackoff: true)
     }
 
     /// Closes the idle connections and stops the threads once running commands are done (once).
@@ -85,8 +104,8 @@ public final class RedisClient: Service, Sendable {
 
     /// Checks a connection out (connecting if needed), runs the command, and returns it to the pool
     /// unless it broke.
-    func blockingCommand(_ arguments: [[UInt8]]) throws(RedisError) -> RedisReply {
-        let connection = try checkOut()
+    func blockingCommand(_ arguments: [[UInt8]], ignoringBackoff: Bool = false) throws(RedisError) -> RedisReply {
+        let connection = try checkOut(ignoringBackoff: ignoringBackoff)
         do {
             let reply = try connection.command(arguments)
             state.withLock { state in
@@ -108,10 +127,10 @@ public final class RedisClient: Service, Sendable {
         }
     }
 
-    private func checkOut() throws(RedisError) -> RedisConnection {
+    private func checkOut(ignoringBackoff: Bool) throws(RedisError) -> RedisConnection {
         let decision: Result<RedisConnection?, RedisError> = state.withLock { state in
             if let connection = state.idle.popLast() { return .success(connection) }
-            if let retryAt = state.retryAt, ContinuousClock.now < retryAt, case .down(let reason) = state.status {
+            if !ignoringBackoff, let retryAt = state.retryAt, ContinuousClock.now < retryAt, case .down(let reason) = state.status {
                 state.statistics.errors += 1
                 return .failure(.unavailable(reason))
             }

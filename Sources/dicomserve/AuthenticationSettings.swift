@@ -1,4 +1,3 @@
-import Configuration
 import DicomServer
 import Foundation
 
@@ -13,13 +12,13 @@ struct AuthenticationSettings {
     var jwtIssuer: String?
     var jwtAudience: String?
 
-    init(reader: ConfigReader) {
-        apiKeysFile = reader.string(ServeSettings.apiKeysFile)
-        apiKeys = reader.strings(ServeSettings.apiKeys) ?? []
-        jwtSecretFile = reader.string(ServeSettings.jwtSecretFile)
-        jwtPublicKeyFiles = reader.strings(ServeSettings.jwtPublicKeyFiles) ?? []
-        jwtIssuer = reader.string(ServeSettings.jwtIssuer)
-        jwtAudience = reader.string(ServeSettings.jwtAudience)
+    init(_ reader: SettingsReader) throws {
+        apiKeysFile = try reader.string(ServeSettings.apiKeysFile)
+        apiKeys = try reader.strings(ServeSettings.apiKeys) ?? []
+        jwtSecretFile = try reader.string(ServeSettings.jwtSecretFile)
+        jwtPublicKeyFiles = try reader.strings(ServeSettings.jwtPublicKeyFiles) ?? []
+        jwtIssuer = try reader.string(ServeSettings.jwtIssuer)
+        jwtAudience = try reader.string(ServeSettings.jwtAudience)
     }
 
     /// nil when nothing is configured: authentication off.
@@ -64,10 +63,12 @@ struct AuthenticationSettings {
     }
 
     static func read(_ path: String, what: String) throws -> String {
-        do {
-            return try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw CommandFailure.usage("cannot read the \(what) \(path): \(error.localizedDescription)")
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CommandFailure.usage("cannot read the \(what) \(path): \(FileProblem.reason(path))")
         }
+        guard let text = String(validating: data, as: UTF8.self) else {
+            throw CommandFailure.usage("the \(what) \(path) is not UTF-8 text")
+        }
+        return text
     }
 }

@@ -21,24 +21,27 @@ struct ImportCommand: AsyncParsableCommand {
     @Argument(help: "Files or directories.") var paths: [String]
     @Option(help: "The data directory (catalog and objects).") var dataDir = "./data"
     @Flag(help: "Index files where they are instead of copying them.") var inPlace = false
-    @Option(help: "Files imported at once (default: the number of cores).") var jobs = ProcessInfo.processInfo.activeProcessorCount
-    @Option(help: "Parse files in worker processes under resource limits: on or off (default on).") var parseIsolation = "on"
-    @Option(help: "CPU seconds a parse worker may spend on one file (default 60).") var parseCpuSeconds = 60
-    @Option(help: "Address space of a parse worker, MiB (default 4096).") var parseMemoryMb = 4096
+    // Optional, so that the help shows each default once, in words.
+    @Option(help: "Files imported at once (default: the number of cores).") var jobs: Int?
+    @Option(help: "Parse files in worker processes under resource limits: on or off (default on).") var parseIsolation: String?
+    @Option(help: "CPU seconds a parse worker may spend on one file (default 60).") var parseCpuSeconds: Int?
+    @Option(help: "Address space of a parse worker, MiB (default 4096).") var parseMemoryMb: Int?
 
     func validate() throws {
-        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
     }
 
     func run() async throws {
         let catalog: SQLiteCatalog
         let store: FileObjectStore
+        guard (try? FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)) != nil else {
+            throw CommandFailure.environment("cannot use the data directory \(dataDir): \(FileProblem.directoryReason(dataDir))")
+        }
         do {
-            try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
             catalog = try SQLiteCatalog(path: dataDir + "/catalog.sqlite")
             store = try FileObjectStore(root: dataDir + "/objects")
         } catch {
-            throw CommandFailure.other("cannot open the data directory \(dataDir): \(error)")
+            throw CommandFailure.environment("cannot open the archive in \(dataDir): \(error)")
         }
         store.removeStaleTemporaryFiles()
         let files = Importer.files(under: paths)
@@ -48,7 +51,9 @@ struct ImportCommand: AsyncParsableCommand {
         let importer = Importer(catalog: catalog, store: store, reader: workers ?? InProcessInstanceReader(), inPlace: inPlace)
         let showsProgress = isatty(STDERR_FILENO) == 1
         let started = ContinuousClock.now
-        let summary = await importer.importFiles(files, source: "import", parallelism: jobs) { done, summary in
+        let summary = await importer.importFiles(files, source: "import", parallelism: jobs ?? ProcessInfo.processInfo.activeProcessorCount) {
+            done,
+            summary in
             guard showsProgress else { return }
             let line =
                 "\r[\(done)/\(files.count)] stored \(summary.stored), unchanged \(summary.unchanged), "
@@ -69,8 +74,13 @@ struct ImportCommand: AsyncParsableCommand {
                 summary.rejected.count
             )
         )
-        for (path, reason) in summary.rejected.prefix(50) { print("  rejected \(path): \(reason)") }
-        if summary.rejected.count > 50 { print("  … and \(summary.rejected.count - 50) more (see the ingestion log)") }
+        // The summary is the result (standard output); each rejection is an error (standard error).
+        for (path, reason) in summary.rejected.prefix(50) { Self.error("dicomserve: rejected \(path): \(reason)") }
+        if summary.rejected.count > 50 { Self.error("dicomserve: … and \(summary.rejected.count - 50) more rejected (see the ingestion log)") }
         if !summary.rejected.isEmpty { throw ExitCode(3) }
+    }
+
+    private static func error(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 }

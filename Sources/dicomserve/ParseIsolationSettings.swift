@@ -1,4 +1,3 @@
-import Configuration
 import DicomCodec
 import ParseWorker
 
@@ -11,18 +10,20 @@ struct ParseIsolationSettings {
         switch isolation?.lowercased() {
         case nil, "on", "true": isolated = true
         case "off", "false": isolated = false
-        case let other?: throw CommandFailure.usage("parse-isolation is on or off, not \(other)")
+        case let other?: throw CommandFailure.usage("--parse-isolation \(other): must be on or off")
         }
         if let cpuSeconds { resources.cpuSecondsPerFile = try ServeSettings.parseCpuSeconds.checked(cpuSeconds) }
         if let memoryMb { resources.addressSpaceBytes = try ServeSettings.parseMemoryMb.checked(memoryMb) << 20 }
     }
 
-    init(reader: ConfigReader) throws {
-        try self.init(
-            isolation: reader.string(ServeSettings.parseIsolation),
-            cpuSeconds: reader.int(forKey: ServeSettings.parseCpuSeconds.setting.configKey),
-            memoryMb: reader.int(forKey: ServeSettings.parseMemoryMb.setting.configKey)
-        )
+    init(_ reader: SettingsReader) throws {
+        do {
+            try self.init(isolation: try reader.string(ServeSettings.parseIsolation), cpuSeconds: nil, memoryMb: nil)
+        } catch {
+            throw reader.refusal(ServeSettings.parseIsolation, "must be on or off")
+        }
+        resources.cpuSecondsPerFile = try reader.value(ServeSettings.parseCpuSeconds)
+        resources.addressSpaceBytes = try reader.value(ServeSettings.parseMemoryMb) << 20
     }
 
     /// The worker pool, started once to prove the workers can run here (nil when isolation is off).

@@ -27,7 +27,10 @@ struct RenderCommand: AsyncParsableCommand {
     @Option(help: "png or jpeg (default: from the output file's extension, else png).") var format: String?
     @Option(help: "JPEG quality, 1–100.") var quality: Int = 90
     @Option(help: "The presets directory.") var presets: String?
-    @Option(name: [.short, .customLong("output")], help: "Output file, or - for standard output.") var output: String
+    // Optional to the parser, required by run(): ArgumentParser reports a missing option (and the errors of
+    // validate()) before an unknown one, so a mistyped `--out` would be told that --output is missing.
+    @Option(name: [.short, .customLong("output")], help: "Output file (.png, .jpg or .jpeg), or - for standard output.")
+    var output: String?
 
     func validate() throws {
         if preset != nil && window != nil { throw ValidationError("give --preset or --window, not both") }
@@ -38,7 +41,10 @@ struct RenderCommand: AsyncParsableCommand {
     func run() async throws {
         let voi = try voiRequest()
         let viewport = try size.map(Self.parseViewport)
-        let imageFormat = try outputFormat()
+        guard let output else {
+            throw CommandFailure.usage("give the output file: -o FILE or --output FILE (- for standard output)")
+        }
+        let imageFormat = try Self.format(self.format, output: output)
 
         let encoded: [UInt8]
         do {
@@ -65,7 +71,7 @@ struct RenderCommand: AsyncParsableCommand {
         do {
             library = try PresetLibrary.load(directory: presets ?? PresetLocation.defaultDirectory())
         } catch {
-            throw CommandFailure.other(error.description)
+            throw CommandFailure.usage("cannot load the presets: \(error)")
         }
         guard let found = library.preset(named: preset) else {
             let known = library.presets.map(\.id).joined(separator: ", ")
@@ -74,15 +80,30 @@ struct RenderCommand: AsyncParsableCommand {
         return found.voiRequest
     }
 
-    func outputFormat() throws -> ImageFormat {
+    /// The format to write: `--format`, else the output's extension; an extension that is not an
+    /// image format this writes, or that contradicts `--format`, is refused rather than mislabelled.
+    static func format(_ format: String?, output: String) throws -> ImageFormat {
+        var given: ImageFormat?
         if let format {
             guard let parsed = ImageFormat(name: format) else {
                 throw CommandFailure.usage("--format must be png or jpeg, got \"\(format)\"")
             }
-            return parsed
+            given = parsed
         }
-        let lowered = output.lowercased()
-        return lowered.hasSuffix(".jpg") || lowered.hasSuffix(".jpeg") ? .jpeg : .png
+        let name = output.split(separator: "/").last.map(String.init) ?? output
+        guard output != "-", let dot = name.lastIndex(of: "."), dot != name.startIndex else { return given ?? .png }
+        let fileExtension = name[name.index(after: dot)...].lowercased()
+        let named: ImageFormat
+        switch fileExtension {
+        case "png": named = .png
+        case "jpg", "jpeg": named = .jpeg
+        default:
+            throw CommandFailure.usage("\(output): render writes PNG or JPEG; name the file .png, .jpg or .jpeg")
+        }
+        if let given, given != named {
+            throw CommandFailure.usage("\(output) is named as \(named.rawValue) but --format is \(given.rawValue)")
+        }
+        return named
     }
 
     static func parseViewport(_ text: String) throws -> Viewport {

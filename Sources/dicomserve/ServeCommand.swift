@@ -7,7 +7,6 @@ import Metrics
 import NIOCore
 import ParseWorker
 import Prometheus
-import SystemPackage
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -61,21 +60,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ServeSettings.config.help) var config: String?
 
     func run() async throws {
-        let reader = try await configurationReader()
+        let reader = try await settingsReader()
         var configuration = try await ServerConfiguration.reading(reader, version: DicomServeCommand.version)
-        let parseWorkers = try ParseIsolationSettings(reader: reader).pool(limits: configuration.decodingLimits)
-        configuration.instanceReader = parseWorkers
         let logger = try Self.logger(reader)
-        do {
-            try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-        } catch {
-            throw CommandFailure.other("cannot create the data directory \(configuration.dataDirectory): \(error.localizedDescription)")
-        }
+        let parseWorkers = try ParseIsolationSettings(reader).pool(limits: configuration.decodingLimits)
+        configuration.instanceReader = parseWorkers
+        try Self.prepareDataDirectory(configuration.dataDirectory, given: reader.source(of: ServeSettings.dataDir), logger: logger)
         // swift-metrics records; the Prometheus registry is what GET /metrics emits. Bootstrapped before
         // the archive exists: metric handles made earlier would stay no-ops.
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let archive = try openArchive(configuration)
+        logger.info("settings given", metadata: reader.givenSettings().mapValues { .string($0) })
         logger.info("starting", metadata: Self.summary(configuration, parseWorkers: parseWorkers))
         let notifier = SystemdNotifier()
         let (host, port) = (configuration.host, configuration.port)
@@ -99,14 +95,32 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    static func logger(_ reader: ConfigReader) throws -> Logger {
+    static func logger(_ reader: SettingsReader) throws -> Logger {
         var logger = Logger(label: "dicomserve")
-        let level = reader.string(ServeSettings.logLevel) ?? "info"
+        let level = try reader.string(ServeSettings.logLevel) ?? "info"
         guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
-            throw CommandFailure.usage("log-level must be trace, debug, info, notice, warning, error or critical, not \(level)")
+            throw reader.refusal(ServeSettings.logLevel, "must be trace, debug, info, notice, warning, error or critical")
         }
         logger.logLevel = parsed
         return logger
+    }
+
+    /// Creates the data directory if needed. A default `./data` that did not exist is created with a
+    /// warning: it usually means `serve` was started in another directory than intended, and would
+    /// otherwise serve an empty archive without a word.
+    static func prepareDataDirectory(_ path: String, given source: SettingSource, logger: Logger) throws {
+        var isDirectory: ObjCBool = false
+        let existed = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        guard !existed || !isDirectory.boolValue else { return }
+        guard !existed, (try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)) != nil else {
+            throw CommandFailure.environment("cannot use the data directory \(path): \(FileProblem.directoryReason(path))")
+        }
+        if source == .builtIn {
+            let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+            logger.warning(
+                "created an empty data directory: no --data-dir was given and \(absolute) did not exist; give --data-dir to serve an existing archive"
+            )
+        }
     }
 
     /// The effective configuration, as the start-up line reports it.
@@ -125,7 +139,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     /// Flags first, then DICOMSERVE_* variables, then the config file.
-    func configurationReader() async throws -> ConfigReader {
+    func settingsReader() async throws -> SettingsReader {
         typealias S = ServeSettings
         /// A comma-separated flag value as the list the environment and config file give.
         func list(_ text: String) -> ConfigContent {
@@ -152,19 +166,12 @@ struct ServeCommand: AsyncParsableCommand {
             (S.parseCpuSeconds.setting, parseCpuSeconds.map(ConfigContent.int)),
             (S.parseMemoryMb.setting, parseMemoryMb.map(ConfigContent.int)),
         ]
-        var flags: [AbsoluteConfigKey: ConfigValue] = [:]
-        for case let (setting, value?) in given { flags[setting.absoluteKey] = ConfigValue(value, isSecret: false) }
-
-        let environment = EnvironmentVariablesProvider().prefixKeys(with: "dicomserve")
-        var providers: [any ConfigProvider] = [InMemoryProvider(name: "flags", values: flags), environment]
-        if let path = config ?? ProcessInfo.processInfo.environment[S.config.variable] {
-            do {
-                providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(path)))
-            } catch {
-                throw CommandFailure.usage("cannot read the config file \(path): \(error)")
-            }
-        }
-        return ConfigReader(providers: providers)
+        let environment = ProcessInfo.processInfo.environment
+        return try await SettingsReader(
+            flags: given.compactMap { setting, value in value.map { (setting, $0) } },
+            environment: environment,
+            configFile: config ?? environment[S.config.variable].flatMap { $0.isEmpty ? nil : $0 }
+        )
     }
 
     /// Why the port cannot be listened on, in words, with what to do about it.

@@ -10,11 +10,14 @@ struct ServeSetting: Sendable {
     let summary: String
     /// The default as the help shows it (nil: none).
     let defaultText: String?
+    /// Hidden in logs and messages (a password in a URL, key digests).
+    let isSecret: Bool
 
-    init(_ key: String, _ summary: String, default defaultText: String?) {
+    init(_ key: String, _ summary: String, default defaultText: String?, isSecret: Bool = false) {
         self.key = key
         self.summary = summary
         self.defaultText = defaultText
+        self.isSecret = isSecret
     }
 
     /// `--max-upload-mb`'s name: the key with each capital as a dash and a lowercase letter.
@@ -59,28 +62,12 @@ struct IntegerSetting: Sendable {
 
     var help: ArgumentHelp { setting.help }
 
-    /// The value (or the default), checked against the range.
-    func read(_ reader: ConfigReader) throws -> Int? {
-        guard let value = reader.int(forKey: setting.configKey) ?? defaultValue else { return nil }
-        return try checked(value)
-    }
-
-    /// `value` if it lies in the range; the error names the flag.
+    /// `value` if it lies in the range; the error names the flag (for commands that take the value
+    /// from their own flags, not from a `SettingsReader`).
     func checked(_ value: Int) throws -> Int {
         guard range.contains(value) else {
-            throw CommandFailure.usage("\(setting.flag) must be \(range.lowerBound)–\(range.upperBound), not \(value)")
+            throw CommandFailure.usage("--\(setting.flag) \(value): must be a whole number from \(range.lowerBound) to \(range.upperBound)")
         }
         return value
     }
-
-    /// For settings with a default: never nil.
-    func value(_ reader: ConfigReader) throws -> Int {
-        try read(reader) ?? range.lowerBound
-    }
-}
-
-extension ConfigReader {
-    func string(_ setting: ServeSetting) -> String? { string(forKey: setting.configKey) }
-    func strings(_ setting: ServeSetting) -> [String]? { stringArray(forKey: setting.configKey) }
-    func flag(_ setting: ServeSetting) -> Bool { bool(forKey: setting.configKey, default: false) }
 }

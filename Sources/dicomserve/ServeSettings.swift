@@ -43,7 +43,8 @@ enum ServeSettings {
     static let redisUrl = ServeSetting(
         "redisUrl",
         "Redis shared by replicas, redis://[:password@]host:port/db or unix:/path?db=N",
-        default: "none, the in-process caches only"
+        default: "none, the in-process caches only",
+        isSecret: true
     )
     static let redisTimeoutMs = IntegerSetting("redisTimeoutMs", "Longest wait for any Redis command, ms", default: 250, range: 1...60_000)
     static let rateLimit = ServeSetting("rateLimit", "Requests per client, N/SECONDS or off", default: "1000/60")
@@ -72,7 +73,12 @@ enum ServeSettings {
         "API keys file: lines of `name scopes sha256-hex`, scopes read,write,admin; see `dicomserve api-key create`",
         default: nil
     )
-    static let apiKeys = ServeSetting("apiKeys", "API keys inline, comma-separated `name:scope+scope:sha256-hex`", default: nil)
+    static let apiKeys = ServeSetting(
+        "apiKeys",
+        "API keys inline, comma-separated `name:scope+scope:sha256-hex`",
+        default: nil,
+        isSecret: true
+    )
     static let jwtSecretFile = ServeSetting(
         "jwtSecretFile",
         "File holding the HS256 secret for bearer tokens, 32 bytes or more",
@@ -111,4 +117,13 @@ enum ServeSettings {
     )
     static let parseMemoryMb = IntegerSetting("parseMemoryMb", "Address space of a parse worker, MiB", default: 4096, range: 256...1_048_576)
     static let config = ServeSetting("config", "JSON config file", default: nil)
+
+    /// Every setting: what the config file and the `DICOMSERVE_*` variables may name.
+    static let all: [ServeSetting] = [
+        host, port.setting, dataDir, presets, webDir, renderThreads.setting, maxUploadMb.setting, maxFramesPerRequest.setting,
+        thumbnailSize.setting, corsOrigins, cacheMb.setting, frameCacheMb.setting, renderedTtl.setting, metadataTtl.setting,
+        redisUrl, redisTimeoutMs.setting, rateLimit, rateLimitBurst.setting, rateLimitIngest, rateLimitViewing, trustedProxies,
+        publicUrl, idleTimeout.setting, apiKeysFile, apiKeys, jwtSecretFile, jwtPublicKeyFiles, jwtIssuer, jwtAudience,
+        insecureNoAuth, logLevel, parseIsolation, parseCpuSeconds.setting, parseMemoryMb.setting, config,
+    ]
 }

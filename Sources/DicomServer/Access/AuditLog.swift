@@ -81,12 +81,13 @@ public final class AuditLog: Service, Sendable {
         }
     }
 
+    /// Flushes every `interval` until graceful shutdown, then once more. Only the wait is cut short by
+    /// the shutdown, never a flush under way: a write cancelled after the catalog took it would be
+    /// reported as failed and queued again, writing the rows twice.
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: self.interval)
-                await self.flush()
-            }
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            await cancelWhenGracefulShutdown { try? await Task.sleep(for: self.interval) }
+            await flush()
         }
         await flush()
     }
