@@ -60,9 +60,10 @@ bench-macro: release test-data
 	mkdir -p benchmarks/results
 	benchmarks/macro.sh | tee benchmarks/results/macro-latest.md
 
-## Installs the release binary, presets, systemd unit (+ sysusers entry), env example and nginx site.
+## Installs the release binary (built before by `make release`, not as root), presets, systemd unit (+ sysusers entry), env example and nginx site.
 ## PREFIX (default /usr/local) and DESTDIR (staging root) as usual; see README "Deploying".
-install: release
+install:
+	@[ -x .build/release/dicomserve ] || { echo "make install: build first, as yourself: make release" >&2; exit 2; }
 	install -D -m 0755 .build/release/dicomserve $(DESTDIR)$(BINDIR)/dicomserve
 	install -d $(DESTDIR)$(DATADIR)/presets
 	install -m 0644 presets/*.json $(DESTDIR)$(DATADIR)/presets/

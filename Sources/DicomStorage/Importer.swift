@@ -179,8 +179,10 @@ public struct Importer: Sendable {
                 files.append(path)
                 continue
             }
+            // The directory named may be a symbolic link (`~/dicom -> /mnt/…`): the enumerator walks
+            // a link's target only when given the target. Links inside are not followed.
             let enumerator = FileManager.default.enumerator(
-                at: URL(fileURLWithPath: path),
+                at: URL(fileURLWithPath: path).resolvingSymlinksInPath(),
                 includingPropertiesForKeys: [.isRegularFileKey],
                 options: [.skipsHiddenFiles]
             )

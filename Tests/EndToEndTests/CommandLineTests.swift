@@ -78,7 +78,11 @@ struct CommandLineTests {
         var channels: UInt32 = 0
         #expect(cimg_jpeg_info(bytes, bytes.count, &width, &height, &channels) == CIMG_OK)
         #expect((width, height, channels) == (128, 128, 1))
-        #expect(try Self.dicomserve("render", Self.ct, "--window", "-600,1500,SIGMOID", "--format", "png", "-o", output).status == 0)
+        // --format agreeing with the name (a contradiction is refused: FirstHourTests).
+        let png = Self.temporary(".png")
+        defer { try? FileManager.default.removeItem(atPath: png) }
+        #expect(try Self.dicomserve("render", Self.ct, "--window", "-600,1500,SIGMOID", "--format", "png", "-o", png).status == 0)
+        #expect(Self.pngSize(png) != nil)
     }
 
     @Test func apiKeysAreAppendedAtomicallyAndNamesStayUnique() throws {
@@ -185,6 +189,7 @@ extension CommandLineTests {
         #expect(first.status == 3)
         let text = String(decoding: first.output, as: UTF8.self)
         #expect(text.contains("2 files") && text.contains("1 stored") && text.contains("1 rejected"))
+        #expect(first.error.contains("rejected \(inbox)/junk.dcm: "), "each rejection on standard error: \(first.error)")
         #expect(FileManager.default.fileExists(atPath: dataDir + "/catalog.sqlite"))
         try FileManager.default.removeItem(atPath: inbox + "/junk.dcm")
         let second = try Self.dicomserve("import", inbox, "--data-dir", dataDir)

@@ -15,14 +15,23 @@ final class ServerProcess {
 
     /// Starts the server over `dataDir` and waits until `/api/v1/health` answers. With `port`, the
     /// caller has arranged for the server to listen there (through the environment or a config file)
-    /// and no `--port` flag is passed.
-    init(dataDir: String, arguments: [String] = [], environment: [String: String] = [:], port: Int? = nil) async throws {
+    /// and no `--port` flag is passed; with a nil `dataDir`, no `--data-dir` (the server's default, in
+    /// `directory`).
+    init(
+        dataDir: String?,
+        arguments: [String] = [],
+        environment: [String: String] = [:],
+        port: Int? = nil,
+        directory: String? = nil
+    ) async throws {
         self.port = try port ?? FreePort.loopback()
         log = CommandLineTests.temporary(".log")
         process.executableURL = URL(fileURLWithPath: CommandLineTests.binary)
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let portFlag = port == nil ? ["--port", "\(self.port)"] : []
+        let dataFlag = dataDir.map { ["--data-dir", $0] } ?? []
         process.arguments =
-            ["serve", "--host", "127.0.0.1", "--data-dir", dataDir, "--presets", CommandLineTests.presets] + portFlag + arguments
+            ["serve", "--host", "127.0.0.1", "--presets", CommandLineTests.presets] + dataFlag + portFlag + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
@@ -43,6 +52,9 @@ final class ServerProcess {
         var message: String
         var description: String { message }
     }
+
+    /// What the server has logged so far.
+    var logText: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
 
     /// Sends a signal and waits (up to 10 s) for the process to end.
     func stop(_ signal: Int32 = SIGTERM) {
