@@ -85,6 +85,16 @@ try:
     stage = until(lambda: driver.find_element(By.ID, "stage") if driver.find_elements(By.CSS_SELECTOR, "#stage[data-index='0']") else None,
                   "the first slice")
 
+    # A freshly opened series shows the window in effect (the file's own, before any preset), and a
+    # right-drag starts from it.
+    until(lambda: driver.find_element(By.ID, "window").text.startswith("W "), "the file's window in the overlay")
+    opened = driver.find_element(By.ID, "window").text
+    first_drag = ActionBuilder(driver)
+    first_drag.pointer_action.move_to(stage).pointer_down(MouseButton.RIGHT).move_by(0, 40).pointer_up(MouseButton.RIGHT)
+    first_drag.perform()
+    until(lambda: "window=" in (driver.find_element(By.ID, "slice").get_attribute("data-path") or "")
+          and driver.find_element(By.ID, "window").text != opened, "a right-drag from the file's window")
+
     # Scroll 10 slices: five with the arrow key, five with the wheel.
     body = driver.find_element(By.TAG_NAME, "body")
     for _ in range(5):
