@@ -36,11 +36,13 @@ lint:
 ## run after the others, alone, so that the rest of the suite saturating both cores cannot fail them.
 TIMED_SUITES = HostileBatchTests|ParseIsolationTests|RedisOutageEndToEndTests
 
+## Each test run is bounded (scripts/bounded: past the deadline it stops the run and names the tests
+## still running); every process a test starts dies with the test process (Tests/TestSupport/TestChildren).
 test: test-data lint
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --parallel --skip '$(TIMED_SUITES)'
-	$(SWIFT) test --skip-build --filter '$(TIMED_SUITES)'
-	scripts/fuzz --seconds $(or $(FUZZ_SECONDS),8) --seed 1
+	scripts/bounded 25 $(SWIFT) test --skip-build --parallel --skip '$(TIMED_SUITES)'
+	scripts/bounded 10 $(SWIFT) test --skip-build --filter '$(TIMED_SUITES)'
+	scripts/bounded 10 scripts/fuzz --seconds $(or $(FUZZ_SECONDS),8) --seed 1
 
 ## Coverage-guided fuzzing (libFuzzer + ASan) of every parser, SECONDS each (default 300); TARGETS to choose.
 fuzz: test-data

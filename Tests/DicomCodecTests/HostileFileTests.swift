@@ -136,7 +136,7 @@ struct HostileFileTests {
             "import sys, zlib; c = zlib.compressobj(9, zlib.DEFLATED, -15); d = open(sys.argv[1], 'rb').read(); open(sys.argv[2], 'wb').write(c.compress(d) + c.flush())",
             input, output,
         ]
-        try process.run()
+        try TestChildren.run(process)
         process.waitUntilExit()
         return [UInt8](try Data(contentsOf: URL(fileURLWithPath: output)))
     }

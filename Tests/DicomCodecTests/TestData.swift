@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The fetched corpus (.testdata, made by scripts/fetch-test-data) and its reference manifest.
@@ -62,7 +63,7 @@ func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, 
     let error = Pipe()
     process.standardOutput = output
     process.standardError = error
-    try process.run()
+    try TestChildren.run(process)
     let outputData = output.fileHandleForReading.readDataToEndOfFile()
     let errorData = error.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()

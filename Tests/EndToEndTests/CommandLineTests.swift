@@ -1,5 +1,6 @@
 import CImageCodecs
 import Foundation
+import TestSupport
 import Testing
 
 /// The `dicomserve` binary as a person runs it: exit codes 0 ok, 2 usage, 3 unreadable/unsupported file.
@@ -16,20 +17,12 @@ struct CommandLineTests {
         var error: String
     }
 
+    /// Runs the binary to its end (at most two minutes: a refusal that regressed into a running server
+    /// fails the test instead of hanging it).
     static func dicomserve(_ arguments: String...) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = repositoryRoot
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, output: out, error: String(decoding: err, as: UTF8.self))
+        let run = try TestChildren.runToEnd(binary, arguments, directory: repositoryRoot.path)
+        #expect(!run.timedOut, "dicomserve \(arguments.joined(separator: " ")) was still running after two minutes")
+        return Result(status: run.status, output: run.output, error: String(decoding: run.error, as: UTF8.self))
     }
 
     static func temporary(_ suffix: String) -> String {
@@ -160,17 +153,9 @@ struct CommandLineTests {
     }
 
     static func dicomserve(_ first: String, _ rest: ArraySlice<String>) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = [first] + rest
-        process.currentDirectoryURL = repositoryRoot
-        let error = Pipe()
-        process.standardError = error
-        process.standardOutput = Pipe()
-        try process.run()
-        let err = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, output: Data(), error: String(decoding: err, as: UTF8.self))
+        let run = try TestChildren.runToEnd(binary, [first] + rest, directory: repositoryRoot.path)
+        #expect(!run.timedOut, "dicomserve \(first) was still running after two minutes")
+        return Result(status: run.status, output: Data(), error: String(decoding: run.error, as: UTF8.self))
     }
 }
 

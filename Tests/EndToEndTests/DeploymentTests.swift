@@ -18,34 +18,25 @@ struct DeploymentTests {
         var error: String
     }
 
-    /// Runs a program to its end, collecting what it printed.
+    /// Runs a program to its end, collecting what it printed; killed (and the test failed) past `deadline`.
     static func run(
         _ executable: String,
         _ arguments: [String],
         standardInput: String? = nil,
         in directory: String? = nil,
-        environment: [String: String] = [:]
+        environment: [String: String] = [:],
+        deadline: Duration = .seconds(300)
     ) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        let input = Pipe()
-        process.standardInput = standardInput == nil ? FileHandle.nullDevice : input
-        try process.run()
-        if let standardInput {
-            input.fileHandleForWriting.write(Data((standardInput + "\n").utf8))
-            try input.fileHandleForWriting.close()
-        }
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), error: String(decoding: err, as: UTF8.self))
+        let run = try TestChildren.runToEnd(
+            executable,
+            arguments,
+            environment: environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { $1 },
+            directory: directory,
+            standardInput: standardInput.map { Data(($0 + "\n").utf8) },
+            deadline: deadline
+        )
+        #expect(!run.timedOut, "\(executable) was still running after \(deadline)")
+        return Run(status: run.status, output: String(decoding: run.output, as: UTF8.self), error: String(decoding: run.error, as: UTF8.self))
     }
 
     static let systemdAnalyze = "/usr/bin/systemd-analyze"
@@ -62,8 +53,9 @@ struct DeploymentTests {
         return path
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: systemdAnalyze), "systemd-analyze is not installed"))
+    @Test(.enabled(if: RequiredTools.runnable([systemdAnalyze]), "systemd-analyze is not installed"))
     func systemdUnitVerifiesAndScoresOK() throws {
+        try RequiredTools.require([Self.systemdAnalyze])
         let path = try Self.installedUnit()
         defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
         let verify = try Self.run(Self.systemdAnalyze, ["verify", path])
@@ -158,7 +150,7 @@ struct DeploymentTests {
         process.environment = ProcessInfo.processInfo.environment.merging(["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "400000"]) { $1 }
         process.standardError = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        try TestChildren.run(process)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 
         let startup = notify.receive(until: "READY=1")

@@ -11,25 +11,20 @@ struct FirstHourTests {
     /// Runs `dicomserve serve` with a deadline: a regression that lets a bad setting through starts a
     /// real server, which is killed after 20 s instead of hanging the suite.
     static func serveRefusal(_ arguments: [String] = [], environment: [String: String] = [:]) throws -> (status: Int32, error: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLineTests.binary)
         // In a directory of its own: should a regression let it start, its default ./data lands there.
         let directory = CommandLineTests.temporary("-refusal")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.arguments = ["serve", "--presets", CommandLineTests.presets] + arguments
-        // Only this test's DICOMSERVE_* variables: the parent's must not decide the outcome.
-        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DICOMSERVE_") }.merging(environment) { $1 }
-        let error = Pipe()
-        process.standardError = error
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let deadline = ContinuousClock.now + .seconds(20)
-        while process.isRunning && ContinuousClock.now < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        let run = try TestChildren.runToEnd(
+            CommandLineTests.binary,
+            ["serve", "--presets", CommandLineTests.presets] + arguments,
+            // Only this test's DICOMSERVE_* variables: the parent's must not decide the outcome.
+            environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DICOMSERVE_") }.merging(environment) { $1 },
+            directory: directory,
+            deadline: .seconds(20)
+        )
+        #expect(!run.timedOut, "serve was refused within 20 s, not started")
+        return (run.status, String(decoding: run.error, as: UTF8.self))
     }
 
     static func configFile(_ json: String) throws -> String {

@@ -1,6 +1,7 @@
 import DicomStorage
 import Foundation
 import LocalStorage
+import TestSupport
 import Testing
 
 /// The server under a real third-party client, and under SIGKILL mid-ingest.
@@ -16,17 +17,9 @@ import Testing
         let files = ["pydicom/CT_small.dcm", "pydicom-data/RG1_UNCR.dcm", "pydicom-data/US1_UNCR.dcm"].map {
             ServeEndToEndTests.corpus.appendingPathComponent($0).path
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.python)
-        process.arguments = [Self.script, server.base] + files
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(text)")
-        #expect(text.contains("interop: ok"))
+        let run = try DeploymentTests.run(Self.python, [Self.script, server.base] + files, deadline: .seconds(120))
+        #expect(run.status == 0, "\(run.output)\(run.error)")
+        #expect(run.output.contains("interop: ok"))
     }
 
     /// SIGKILL during a large STOW-RS ingest: after a restart every acknowledged instance is intact,
@@ -64,7 +57,10 @@ import Testing
                 }
             }
         }
-        while await acknowledged.files.count < 30 { try await Task.sleep(for: .milliseconds(5)) }
+        // Bounded: should the uploads fail, the lanes end early and 30 never comes.
+        let waitUntil = ContinuousClock.now + .seconds(60)
+        while await acknowledged.files.count < 30, ContinuousClock.now < waitUntil { try await Task.sleep(for: .milliseconds(5)) }
+        try #require(await acknowledged.files.count >= 30, "30 uploads acknowledged before the kill")
         server.stop(SIGKILL)
         await uploads.value
         let safe = await acknowledged.files

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `GET /metrics` of the real server, parsed by the official Prometheus client's parser.
@@ -12,20 +13,10 @@ import Testing
     static func scrape(_ server: ServerProcess) async throws -> [Sample] {
         let text = try await server.get("/metrics")
         #expect(text.status == 200 && text.header("Content-Type")?.hasPrefix("text/plain") == true)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: InteropAndCrashTests.python)
-        process.arguments = [CommandLineTests.repositoryRoot.appendingPathComponent("Tests/Interop/parse_prometheus.py").path]
-        let (input, output, errors) = (Pipe(), Pipe(), Pipe())
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        input.fileHandleForWriting.write(text.body)
-        try input.fileHandleForWriting.close()
-        let parsed = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let problem = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        try #require(process.terminationStatus == 0, "the Prometheus parser refused the output: \(problem)")
+        let parser = CommandLineTests.repositoryRoot.appendingPathComponent("Tests/Interop/parse_prometheus.py").path
+        let run = try TestChildren.runToEnd(InteropAndCrashTests.python, [parser], standardInput: text.body, deadline: .seconds(60))
+        try #require(run.status == 0, "the Prometheus parser refused the output: \(String(decoding: run.error, as: UTF8.self))")
+        let parsed = run.output
         return try JSONDecoder().decode([Sample].self, from: parsed)
     }
 

@@ -76,9 +76,16 @@ struct NginxTests {
             process.executableURL = URL(fileURLWithPath: NginxTests.nginx)
             process.arguments = ["-p", prefix, "-c", "\(prefix)/nginx.conf"]
             process.standardError = FileHandle.nullDevice
-            try process.run()
-            for _ in 0..<200 where !(LoopbackSocket.accepts(port: httpsPort) && LoopbackSocket.accepts(port: httpPort)) {
-                usleep(20_000)
+            try TestChildren.run(process)
+            // Up to 30 s for both ports; a server that never listens is a failure with nginx's words, not a silent go-ahead.
+            var listening = false
+            for _ in 0..<1500 where !listening && process.isRunning {
+                listening = LoopbackSocket.accepts(port: httpsPort) && LoopbackSocket.accepts(port: httpPort)
+                if !listening { usleep(20_000) }
+            }
+            guard listening else {
+                let log = (try? String(contentsOfFile: "\(prefix)/error.log", encoding: .utf8)) ?? ""
+                throw ServerProcess.ServerFailure(message: "nginx did not listen on \(httpPort) and \(httpsPort) within 30 s: \(log)")
             }
         }
 
@@ -123,10 +130,9 @@ struct NginxTests {
         return CurlResponse(status: status, headers: fields, body: FileManager.default.contents(atPath: output) ?? Data())
     }
 
-    static var toolsPresent: Bool { FileManager.default.isExecutableFile(atPath: nginx) && FileManager.default.isExecutableFile(atPath: curl) }
-
-    @Test(.enabled(if: toolsPresent, "nginx or curl is not installed (scripts/bootstrap installs both)"))
+    @Test(.enabled(if: RequiredTools.runnable([nginx, curl]), "nginx or curl is not installed (scripts/bootstrap installs both)"))
     func renderStowAndLimitsThroughNginx() async throws {
+        try RequiredTools.require([Self.nginx, Self.curl])
         let dataDir = CommandLineTests.temporary("-data")
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
         #expect(try CommandLineTests.dicomserve("import", CommandLineTests.ct, "--data-dir", dataDir).status == 0)

@@ -94,8 +94,9 @@ import Glibc
 
     /// The unit's `SystemCallFilter=` lines applied with libseccomp (systemd is not PID 1 here): a worker
     /// starts and imports under them; under a filter that also denies prlimit64 it refuses to run.
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: DeploymentTests.systemdAnalyze), "systemd-analyze is not installed"))
+    @Test(.enabled(if: RequiredTools.runnable([DeploymentTests.systemdAnalyze]), "systemd-analyze is not installed"))
     func workersRunUnderTheUnitsSystemCallFilter() throws {
+        try RequiredTools.require([DeploymentTests.systemdAnalyze])
         let script = CommandLineTests.repositoryRoot.appendingPathComponent("Tests/Interop/under_unit_syscall_filter.py").path
         let ct = ServeEndToEndTests.corpus.appendingPathComponent("pydicom/CT_small.dcm").path
         let dataDir = CommandLineTests.temporary("-seccomp")

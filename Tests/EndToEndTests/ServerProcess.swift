@@ -36,7 +36,7 @@ final class ServerProcess {
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        try TestChildren.run(process)
         var ready = false
         for _ in 0..<150 where !ready && process.isRunning {
             ready = (try? await Self.request("\(base)/api/v1/health"))?.status == 200

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The built-in viewer in a real headless browser (Debian's chromium and chromium-driver, driven by
@@ -12,12 +13,15 @@ struct ViewerBrowserTests {
     static let artifacts = CommandLineTests.repositoryRoot.appendingPathComponent(".build/test-artifacts/browser").path
 
     static var browserPresent: Bool {
-        [chromium, driver, python].allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
-            && (try? DeploymentTests.run(python, ["-c", "import selenium"]).status) == 0
+        RequiredTools.underCI
+            || (RequiredTools.runnable([chromium, driver, python]) && (try? DeploymentTests.run(python, ["-c", "import selenium"]).status) == 0)
     }
 
     @Test(.enabled(if: browserPresent, "chromium, chromium-driver or python3-selenium is not installed (scripts/bootstrap installs them)"))
     func studyListSeriesScrollPresetAndUploadInChromium() async throws {
+        try RequiredTools.require([Self.chromium, Self.driver, Self.python])
+        let selenium = try DeploymentTests.run(Self.python, ["-c", "import selenium"])
+        try #require(selenium.status == 0, "python3-selenium is missing (scripts/bootstrap installs it): \(selenium.error)")
         let demo = CommandLineTests.temporary("-demo")
         let dataDir = CommandLineTests.temporary("-data")
         defer {

@@ -28,7 +28,7 @@ public final class RedisServer: @unchecked Sendable {
             ] + (password.map { ["--requirepass", $0] } ?? [])
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try TestChildren.run(process)
         for _ in 0..<200 {
             if Self.ping(port) { return }
             usleep(10_000)
