@@ -168,7 +168,7 @@ let package = Package(
 
         .testTarget(name: "DicomImagingTests", dependencies: ["DicomImaging"]),
         // Real servers for tests (redis-server on a free loopback port).
-        .target(name: "TestSupport", dependencies: ["DicomCodec"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["DicomCodec", "DicomWeb"], path: "Tests/TestSupport"),
         .testTarget(name: "CachingTests", dependencies: ["Caching", "Redis", "TestSupport"]),
         .testTarget(name: "DicomWebTests", dependencies: ["DicomWeb"]),
         .testTarget(name: "CImageCodecsTests", dependencies: ["CImageCodecs"]),

@@ -5,6 +5,7 @@ import DicomWeb
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import TestSupport
 import Testing
 
 @testable import DicomServer
@@ -69,6 +70,7 @@ struct WADORetrieveTests {
                 try await client.execute(uri: "/dicomweb/studies/\(ct.studyInstanceUID)", method: .get) { response in
                     #expect(response.status == .ok)
                     let parts = try Self.parts(response)
+                    #expect(parts.count == 1, "the study's one instance")
                     #expect(parts.allSatisfy { $0.header("Content-Location")?.contains(ct.studyInstanceUID) == true })
                 }
                 // Only stored bytes are served: another transfer syntax or media type is a 406.
@@ -161,11 +163,13 @@ struct WADORetrieveTests {
                     #expect(Self.int16s(part.body, signed: true) == (try Self.referenceStoredValues("pydicom/CT_small.f1")))
                 }
                 // Several frames, in the order asked.
+                let cineFile = try DicomFile(path: cine.filePath)
+                let (third, first) = (try cineFile.decodeFrame(3).bytes, try cineFile.decodeFrame(1).bytes)
+                try #require(third != first, "frames 3 and 1 differ, so their order shows")
                 try await client.execute(uri: WADORenderedTests.path(cine) + "/frames/3,1", method: .get) { response in
                     let parts = try Self.parts(response)
                     #expect(parts.count == 2)
-                    #expect(parts.allSatisfy { $0.body.count == 64 * 64 * 2 })
-                    #expect(parts[0].body != parts[1].body)
+                    #expect(parts.map { Array($0.body) } == [third, first], "frame 3 first, then frame 1")
                 }
                 // JPEG-LS: decoded by default…
                 try await client.execute(
@@ -223,17 +227,31 @@ struct WADORetrieveTests {
     }
 
     @Test func seriesAndStudyThumbnailsShowTheMiddleImage() async throws {
-        try await JSONAPITests.withRouter(files: Self.files) { router, catalog in
-            let (ct, _, _) = try Self.rows(catalog)
-            let expected = try ImageEncoder().encodePNG(
-                try InstanceRenderer().render(DicomFile(path: ct.filePath), request: RenderRequest(viewport: Viewport(width: 64, height: 64)))
+        // Three slices that render differently: the middle one in slice order is the second.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("series-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let slices = try SyntheticSeries.write(from: JSONAPITests.corpus.appendingPathComponent("pydicom/CT_small.dcm").path, count: 3, into: directory)
+        let renders = try slices.map { slice in
+            try ImageEncoder().encodePNG(
+                try InstanceRenderer().render(DicomFile(path: slice.path), request: RenderRequest(voi: .window(Window(center: 40, width: 400)), viewport: Viewport(width: 64, height: 64)))
             )
+        }
+        try #require(Set(renders).count == 3, "the slices render differently")
+        // Imported in reverse, so that import order is not slice order.
+        try await JSONAPITests.withRouter(files: slices.reversed().map(\.path)) { router, _ in
+            let middle = slices[1]
             try await Application(router: router).test(.router) { client in
-                let series = "/dicomweb/studies/\(ct.studyInstanceUID)/series/\(ct.seriesInstanceUID)/thumbnail?viewport=64,64"
+                let series = "/dicomweb/studies/\(middle.studyInstanceUID)/series/\(middle.seriesInstanceUID)/thumbnail?viewport=64,64&window=40,400"
                 try await client.execute(uri: series, method: .get, headers: [.accept: "image/png"]) { response in
-                    #expect(Array(response.body.readableBytesView) == expected)
+                    let shown = renders.firstIndex(of: Array(response.body.readableBytesView))  // not in #expect: large arrays
+                    #expect(shown == 1, "the series thumbnail is the middle slice, not slice \(shown.map { "\($0 + 1)" } ?? "none")")
                 }
-                try await client.execute(uri: "/dicomweb/studies/\(ct.studyInstanceUID)/thumbnail", method: .get) { response in
+                let study = "/dicomweb/studies/\(middle.studyInstanceUID)/thumbnail?viewport=64,64&window=40,400"
+                try await client.execute(uri: study, method: .get, headers: [.accept: "image/png"]) { response in
+                    let shown = renders.firstIndex(of: Array(response.body.readableBytesView))
+                    #expect(shown == 1, "the study thumbnail is its first series' middle slice, not \(shown.map { "\($0 + 1)" } ?? "none")")
+                }
+                try await client.execute(uri: "/dicomweb/studies/\(middle.studyInstanceUID)/thumbnail", method: .get) { response in
                     #expect(WADORenderedTests.jpegSize(response.body).map { $0 == (128, 128) } == true, "fits 256², never upscaled")
                 }
             }
