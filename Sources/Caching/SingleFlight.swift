@@ -3,16 +3,25 @@ import Synchronization
 /// Collapses concurrent work for one key: while a computation for a key is running, later callers
 /// await its result instead of starting their own (N concurrent misses render once).
 public final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    private let running = Mutex<[Key: Task<Value, any Error>]>([:])
+    private struct Flight {
+        var task: Task<Value, any Error>
+        /// Callers waiting for it besides the one that started it.
+        var joined = 0
+    }
+
+    private let running = Mutex<[Key: Flight]>([:])
 
     public init() {}
 
     /// The result of `work` for `key`, and whether it was shared with a computation already running.
     public func run(_ key: Key, _ work: @escaping @Sendable () async throws -> Value) async throws -> (value: Value, shared: Bool) {
         let (task, shared) = running.withLock { running -> (Task<Value, any Error>, Bool) in
-            if let task = running[key] { return (task, true) }
+            if running[key] != nil {
+                running[key]!.joined += 1
+                return (running[key]!.task, true)
+            }
             let task = Task { try await work() }
-            running[key] = task
+            running[key] = Flight(task: task)
             return (task, false)
         }
         if !shared {
@@ -21,5 +30,11 @@ public final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Send
             return (try await task.value, false)
         }
         return (try await task.value, true)
+    }
+
+    /// How many callers have joined the computation running for `key` (0 when none runs): what a test
+    /// waits on before letting the computation finish.
+    public func joined(_ key: Key) -> Int {
+        running.withLock { $0[key]?.joined ?? 0 }
     }
 }

@@ -62,24 +62,32 @@ final class Counter: Sendable {
 }
 
 struct SingleFlightTests {
+    /// The computation is held until all 19 later callers have joined it (observed, not timed), so no
+    /// caller can come too late and start a second one.
     @Test func concurrentCallersShareOneComputation() async throws {
         let flights = SingleFlight<String, Int>()
         let runs = Counter()
+        let (gate, opener) = AsyncStream.makeStream(of: Void.self)  // one reader: the one computation
         let results = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
             for _ in 0..<20 {
                 group.addTask {
                     try await flights.run("key") {
                         runs.value.add(1, ordering: .relaxed)
-                        try await Task.sleep(for: .milliseconds(100))
+                        for await _ in gate {}
                         return 42
                     }
                 }
             }
+            let deadline = ContinuousClock.now + .seconds(30)
+            while flights.joined("key") < 19, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
+            #expect(flights.joined("key") == 19, "every later caller joined the running computation")
+            opener.finish()
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(runs.value.load(ordering: .relaxed) == 1)
-        #expect(results.allSatisfy { $0.0 == 42 } && results.filter { !$0.1 }.count == 1)
+        #expect(results.count == 20 && results.allSatisfy { $0.0 == 42 } && results.filter { !$0.1 }.count == 1)
         // Finished flights are forgotten: the next call runs again.
+        #expect(flights.joined("key") == 0)
         _ = try await flights.run("key") {
             runs.value.add(1, ordering: .relaxed)
             return 1

@@ -230,10 +230,17 @@ struct WADORetrieveTests {
         // Three slices that render differently: the middle one in slice order is the second.
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("series-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let slices = try SyntheticSeries.write(from: JSONAPITests.corpus.appendingPathComponent("pydicom/CT_small.dcm").path, count: 3, into: directory)
+        let slices = try SyntheticSeries.write(
+            from: JSONAPITests.corpus.appendingPathComponent("pydicom/CT_small.dcm").path,
+            count: 3,
+            into: directory
+        )
         let renders = try slices.map { slice in
             try ImageEncoder().encodePNG(
-                try InstanceRenderer().render(DicomFile(path: slice.path), request: RenderRequest(voi: .window(Window(center: 40, width: 400)), viewport: Viewport(width: 64, height: 64)))
+                try InstanceRenderer().render(
+                    DicomFile(path: slice.path),
+                    request: RenderRequest(voi: .window(Window(center: 40, width: 400)), viewport: Viewport(width: 64, height: 64))
+                )
             )
         }
         try #require(Set(renders).count == 3, "the slices render differently")

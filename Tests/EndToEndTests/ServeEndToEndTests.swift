@@ -103,38 +103,48 @@ import FoundationNetworking
         #expect(server.process.terminationStatus == 0)
     }
 
+    /// An upload whose body is held back is in flight for as long as the test wants: SIGTERM arrives
+    /// while the server waits for the rest, the rest is sent, the instance is stored and acknowledged,
+    /// and only then does the process exit 0.
     @Test func drainsAnInFlightRequestOnSIGTERM() async throws {
         let dataDir = CommandLineTests.temporary("-serve")
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
-        let cr = Self.corpus.appendingPathComponent("pydicom-data/RG1_UNCR.dcm").path
-        #expect(try CommandLineTests.dicomserve("import", cr, "--data-dir", dataDir).status == 0)
         let server = try await ServerProcess(dataDir: dataDir)
-
-        let studies = try Self.object(try await server.get("/api/v1/dicom/studies?modality=CR"))
-        let study = try #require((studies["studies"] as? [[String: Any]])?.first?["study_uid"] as? String)
-        let series = try #require(
-            (try Self.object(try await server.get("/api/v1/dicom/studies/\(study)/series"))["series"] as? [[String: Any]])?.first?["series_uid"]
-                as? String
+        let body = try [UInt8](Data(contentsOf: Self.corpus.appendingPathComponent("pydicom/CT_small.dcm")))
+        let socket = try #require(LoopbackSocket.connect(port: server.port, receiveTimeoutSeconds: 30))
+        defer { close(socket) }
+        func send(_ bytes: [UInt8]) { _ = bytes.withUnsafeBytes { write(socket, $0.baseAddress, $0.count) } }
+        send(
+            Array(
+                "POST /api/v1/dicom/instances HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/dicom\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+                    .utf8
+            )
         )
-        let image = try #require(
-            (try Self.object(try await server.get("/api/v1/dicom/series/\(series)/images"))["images"] as? [[String: Any]])?.first?["image_uid"]
-                as? String
-        )
-        // A large render in flight when SIGTERM arrives still completes; then the process exits 0.
-        let renderURL = server.base + "/api/v1/dicom/images/\(image)?format=png"
-        let inFlight = Task { try await ServerProcess.request(renderURL) }
-        // In flight: the metrics request itself plus the render.
+        send(Array(body.prefix(body.count / 2)))
+        // In flight: the upload (waiting for its body) and the metrics request itself.
         var sawInFlight = false
-        for _ in 0..<500 where !sawInFlight {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !sawInFlight, ContinuousClock.now < deadline {
             let metrics = try? Self.object(try await server.get("/api/v1/metrics"))
             sawInFlight = (metrics?["active_requests"] as? Int ?? 0) >= 2
+            if !sawInFlight { try await Task.sleep(for: .milliseconds(20)) }
         }
-        #expect(sawInFlight)
+        try #require(sawInFlight, "the held upload is counted in flight")
         kill(server.process.processIdentifier, SIGTERM)
-        let response = try await inFlight.value
-        #expect(response.status == 200)
-        #expect((try Self.object(response)["image_data_url"] as? String)?.hasPrefix("data:image/png;base64,") == true)
-        for _ in 0..<100 where server.process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        try await Task.sleep(for: .milliseconds(300))  // the drain has begun; the upload must still be taken
+        #expect(server.process.isRunning, "the process waits for the request in flight")
+        send(Array(body.suffix(from: body.count / 2)))
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = read(socket, &buffer, buffer.count)
+            guard count > 0 else { break }
+            answer += buffer.prefix(count)
+        }
+        let text = String(decoding: answer, as: UTF8.self)
+        #expect(text.hasPrefix("HTTP/1.1 200"), "\(text.prefix(300))")
+        #expect(text.contains("\"stored\""), "the instance was stored: \(text.suffix(300))")
+        for _ in 0..<300 where server.process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
         #expect(!server.process.isRunning)
         #expect(server.process.terminationStatus == 0)
     }

@@ -36,6 +36,25 @@ public final class RedisServer: @unchecked Sendable {
         throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "redis-server did not answer on \(port)"])
     }
 
+    /// The keys matching `pattern` now (redis-cli KEYS).
+    public func keys(matching pattern: String = "*") throws -> [String] {
+        let arguments =
+            ["-h", "127.0.0.1", "-p", "\(port)", "--raw"] + (password.map { ["-a", $0, "--no-auth-warning"] } ?? []) + ["KEYS", pattern]
+        let run = try TestChildren.runToEnd("/usr/bin/redis-cli", arguments, deadline: .seconds(10))
+        return String(decoding: run.output, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    /// Waits (up to `deadline`) until a key matching `pattern` exists: for writes the server makes
+    /// without waiting for them (a cache fill), which a test must see land before it goes on.
+    public func waitForKey(matching pattern: String, deadline: Duration = .seconds(10)) async throws -> Bool {
+        let end = ContinuousClock.now + deadline
+        while ContinuousClock.now < end {
+            if try !keys(matching: pattern).isEmpty { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
     /// SIGSTOP: connections hang (the command timeout is what protects callers).
     public func pause() { Foundation.kill(process.processIdentifier, SIGSTOP) }
     public func resume() { Foundation.kill(process.processIdentifier, SIGCONT) }

@@ -40,7 +40,9 @@ class ReportTests(unittest.TestCase):
         peer = report.result(self.document, "series_metadata", "orthanc", 8)["throughput"]
         self.assertEqual(goals["metadata_orthanc"]["value"], round(ours / peer, 2))
         self.assertEqual(goals["metadata_orthanc"]["passed"], ours / peer >= 25)
-        self.assertIn(goals["json_cached_p50"]["passed"], (True, False))
+        # The sample's cached p50 is 0.255 ms against a 0.25 ms goal: missed, and the value is the p50.
+        self.assertEqual(goals["json_cached_p50"]["value"], 0.255)
+        self.assertIs(goals["json_cached_p50"]["passed"], False)
         # QUICK mode does not measure the soft-tissue window: reported, not invented.
         self.assertIsNone(goals["png_soft_orthanc"]["passed"])
 
