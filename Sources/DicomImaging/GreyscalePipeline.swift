@@ -33,15 +33,24 @@ public struct GreyscalePipeline: Sendable, Equatable {
         let count = 1 << decoder.bitsStored
         var table = [UInt8](repeating: 0, count: count)
         table.withUnsafeMutableBufferPointer { table in
-            if case .rescale(let slope, let intercept) = modality, case .window(let window) = voi,
-                window.function != .sigmoid, slope != 0, slope.isFinite, intercept.isFinite
-            {
+            if let (slope, intercept, window) = windowedFastPath {
                 fillWindowed(table, slope: slope, intercept: intercept, window: window)
             } else {
                 for field in 0..<count { table[field] = referenceDisplayValue(raw: UInt32(field) << UInt32(decoder.shift)) }
             }
         }
         return table
+    }
+
+    /// The case the table has a second implementation for (SIMD lanes, `fillWindowed`): a rescale and a
+    /// LINEAR or LINEAR_EXACT window. Otherwise (SIGMOID, lookup tables) each entry is the reference's
+    /// own value, so what tests compare for those is the table's indexing and application (fields,
+    /// sign, inversion), not two formulas.
+    var windowedFastPath: (slope: Double, intercept: Double, window: Window)? {
+        guard case .rescale(let slope, let intercept) = modality, case .window(let window) = voi,
+            window.function != .sigmoid, slope != 0, slope.isFinite, intercept.isFinite
+        else { return nil }
+        return (slope, intercept, window)
     }
 
     /// LINEAR / LINEAR_EXACT over rescaled values. Only entries inside the window are computed (eight

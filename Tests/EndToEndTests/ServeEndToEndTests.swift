@@ -174,6 +174,17 @@ import FoundationNetworking
         let bytes = [UInt8](thumbnail.body)
         var (width, height, channels): (UInt32, UInt32, UInt32) = (0, 0, 0)
         #expect(cimg_png_info(bytes, bytes.count, &width, &height, &channels) == CIMG_OK && max(width, height) == 64)
+        // …and its frame limit (7) on the 10-frame MR: 7 frames pass, 8 do not, nor do all 10 as bulk data.
+        let cine = ServeEndToEndTests.corpus.appendingPathComponent("pydicom-data/emri_small.dcm").path
+        #expect(try CommandLineTests.dicomserve("import", cine, "--data-dir", dataDir).status == 0)
+        let cineUID = try #require(CommandLineTests.uid(of: cine))
+        let found = try #require(try await fromFile.get("/dicomweb/instances?SOPInstanceUID=\(cineUID)").json as? [[String: Any]])
+        func attribute(_ tag: String) -> String { ((found.first?[tag] as? [String: Any])?["Value"] as? [String])?.first ?? "" }
+        let instance = "/dicomweb/studies/\(attribute("0020000D"))/series/\(attribute("0020000E"))/instances/\(cineUID)"
+        #expect(try await fromFile.get(instance + "/frames/1,2,3,4,5,6,7").status == 200)
+        let eight = try await fromFile.get(instance + "/frames/1,2,3,4,5,6,7,8")
+        #expect(eight.status == 400 && String(decoding: eight.body, as: UTF8.self).contains("at most 7"), "\(String(decoding: eight.body, as: UTF8.self))")
+        #expect(try await fromFile.get(instance + "/bulkdata/7FE00010").status == 400)
         fromFile.stop()
 
         // The environment beats the file (DICOMSERVE_CONFIG names the file too).
