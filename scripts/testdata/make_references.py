@@ -26,13 +26,25 @@ NOTES = {
     "J2K_pixelrep_mismatch.dcm": "codestream signedness differs from Pixel Representation; pydicom corrects it, "
                                  "we follow the header",
 }
-SKIP = {"OT-PAL-8-face.dcm", "ExplVR_BigEndNoMeta.dcm", "ExplVR_LitEndNoMeta.dcm", "no_meta.dcm",
-        "meta_missing_tsyntax.dcm", "nested_priv_SQ.dcm", "rtstruct.dcm", "MR_truncated.dcm",
-        "emri_small_jpeg_2k_lossless_too_short.dcm", "badVR.dcm", "bad_sequence.dcm",
-        "J2K_pixelrep_mismatch.dcm", "JPEG2000-embedded-sequence-delimiter.dcm",
-        # Malformed: a non-standard VR in (0008,0008) and an element longer than the file. pydicom guesses on,
-        # DCMTK (and so dicomserve) refuses it with a typed error; the bad-input tests cover that behaviour.
-        "SC_rgb_jpeg.dcm"}
+# Files without a reference, each with why (written to skipped.json; CorpusTests prints the list and checks
+# that every corpus file is either referenced or listed here).
+SKIP = {
+    "OT-PAL-8-face.dcm": "no Part 10 header (no DICM prefix): refused by design, like the NoMeta files",
+    "ExplVR_BigEndNoMeta.dcm": "no Part 10 header: refused by design (bad-input tests)",
+    "ExplVR_LitEndNoMeta.dcm": "no Part 10 header: refused by design (bad-input tests)",
+    "no_meta.dcm": "no Part 10 header: refused by design (bad-input tests)",
+    "meta_missing_tsyntax.dcm": "no Transfer Syntax UID in the meta header: refused (bad-input tests)",
+    "nested_priv_SQ.dcm": "no pixel data",
+    "rtstruct.dcm": "no pixel data",
+    "MR_truncated.dcm": "truncated: refused with a typed error (bad-input tests)",
+    "emri_small_jpeg_2k_lossless_too_short.dcm": "pixel data shorter than its frames: refused (bad-input tests)",
+    "badVR.dcm": "a malformed VR: refused (bad-input tests)",
+    "J2K_pixelrep_mismatch.dcm": NOTES["J2K_pixelrep_mismatch.dcm"] + ": the two disagree by design, so no reference",
+    "JPEG2000-embedded-sequence-delimiter.dcm": "a sequence delimiter inside the codestream: refused (bad-input tests)",
+    # Malformed: a non-standard VR in (0008,0008) and an element longer than the file. pydicom guesses on,
+    # DCMTK (and so dicomserve) refuses it with a typed error; the bad-input tests cover that behaviour.
+    "SC_rgb_jpeg.dcm": "malformed: a non-standard VR and an element longer than the file; refused (bad-input tests)",
+}
 
 
 def quantize(y):
@@ -121,13 +133,16 @@ def scale8(values, bits):
 
 
 manifest = []
+skipped = []
 for directory in sorted((out / "dicom").iterdir()):
     for path in sorted(directory.glob("*.dcm")):
         if path.name in SKIP:
+            skipped.append({"file": f"dicom/{directory.name}/{path.name}", "reason": SKIP[path.name]})
             continue
         try:
             ds = dcmread(path)
             if "PixelData" not in ds or "PhotometricInterpretation" not in ds:
+                skipped.append({"file": f"dicom/{directory.name}/{path.name}", "reason": "no pixel data"})
                 continue
             frames = int(ds.get("NumberOfFrames", 1) or 1)
             if path.name == "jpegls_extended_offset_table.dcm":
@@ -136,8 +151,9 @@ for directory in sorted((out / "dicom").iterdir()):
                 array = dcmread(out / "jpegls_one_fragment_per_frame.dcm").pixel_array
             else:
                 array = ds.pixel_array
-        except Exception as error:  # not a reference we can make: listed, not tested
+        except Exception as error:  # not a reference we can make: listed with the reason
             print(f"  skip {path.name}: {error}")
+            skipped.append({"file": f"dicom/{directory.name}/{path.name}", "reason": f"pydicom cannot decode it: {error}"})
             continue
         if frames == 1:
             array = array[np.newaxis]
@@ -191,4 +207,5 @@ for directory in sorted((out / "dicom").iterdir()):
             manifest.append(entry)
 
 (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+(out / "skipped.json").write_text(json.dumps(skipped, indent=1))
 print(f"  {len(manifest)} reference frames from {len({e['file'] for e in manifest})} files")
