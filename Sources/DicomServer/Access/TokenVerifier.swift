@@ -88,7 +88,7 @@ public struct TokenVerifier: Sendable {
             return .failure(Refusal("token audience is not accepted"))
         }
         let subject = claims.sub.value
-        guard !subject.isEmpty, subject.count <= 256 else { return .failure(Refusal("token subject is missing")) }
+        guard !subject.isEmpty, subject.count <= 256 else { return .failure(Refusal("token subject is missing or over 256 characters")) }
         return .success(Principal(kind: .token, name: subject, scopes: claims.accessScopes))
     }
 
