@@ -32,6 +32,7 @@ struct JSONAPITests {
     static func withArchive(
         files: [String] = files,
         configuration: ServerConfiguration = ServerConfiguration(version: "test"),
+        pool: WorkPool = WorkPool(threads: 2),
         _ body: (Router<DicomRequestContext>, Archive) async throws -> Void
     ) async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)")
@@ -45,7 +46,6 @@ struct JSONAPITests {
         )
         try #require(summary.stored == files.count)
         let presets = try PresetLibrary.load(directory: repository.appendingPathComponent("presets").path)
-        let pool = WorkPool(threads: 2)
         let archive = Archive(
             catalog: catalog,
             store: store,
