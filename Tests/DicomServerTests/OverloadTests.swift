@@ -1,11 +1,11 @@
-@testable import DicomArchive
+import DicomServer
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Synchronization
 import Testing
 
-import DicomServer
+@testable import DicomArchive
 
 /// A full render pool answers 503 with Retry-After and the JSON error body at once, instead of
 /// queueing without bound; once work drains, renders are served again.

@@ -70,6 +70,49 @@ import Testing
         }
     }
 
+    /// A Redis entry that is not a render (another program's key, a truncated write) is a miss: the
+    /// request is rendered and answered, and the entry is replaced by a good one.
+    @Test func aCorruptEntryIsAMissNotAnError() async throws {
+        let redis = try RedisServer()
+        try await JSONAPITests.withArchive(configuration: try Self.configuration(redis)) { router, archive in
+            let (row, path) = try CacheTests.ctPath(archive)
+            let client = RedisClient(endpoint: try RedisEndpoint(url: redis.url))
+            let key = CacheKeys.render(row, options: try JSONAPIRoutes<DicomRequestContext>.lungOptions(archive), generation: archive.cacheGeneration)
+                .description
+            // Junk, an older layout, and the current tag over bytes that are no image.
+            for junk in ["junk", "DSR1" + String(repeating: "\u{1}", count: 40), "DSR2" + String(repeating: "\u{1}", count: 60)] {
+                _ = try await client.command("SET", key, junk)
+                try await Application(router: router).test(.router) { http in
+                    try await http.execute(uri: path, method: .get) { response in
+                        #expect(response.status == .ok && response.headers[.xCache] == "miss", "\(junk.prefix(8)): rendered afresh")
+                        #expect(Array(response.body.readableBytesView.prefix(4)) == [0x89, 0x50, 0x4E, 0x47])
+                    }
+                }
+                // The good render replaces the junk (the write is fire-and-forget).
+                var replaced = false
+                let deadline = ContinuousClock.now + .seconds(10)
+                while !replaced, ContinuousClock.now < deadline {
+                    if case .string(let bytes)? = try? await client.command("GET", key) { replaced = bytes.count > 100 }
+                    if !replaced { try await Task.sleep(for: .milliseconds(10)) }
+                }
+                #expect(replaced, "the corrupt entry was overwritten")
+            }
+            await client.shutdown()
+        }
+    }
+
+    /// Invalidation walks every SCAN batch, not only the first.
+    @Test func deletingByPatternSpansEveryScanBatch() async throws {
+        let redis = try RedisServer()
+        let client = RedisClient(endpoint: try RedisEndpoint(url: redis.url))
+        for index in 0..<2_500 { _ = try await client.command("SET", "dicomserve:1:rendered:1.2.3:1:w=\(index)", "x") }
+        for index in 0..<10 { _ = try await client.command("SET", "dicomserve:1:rendered:1.2.4:1:w=\(index)", "x") }
+        await SharedCache(client: client).deleteAll(matching: CacheKeys.renderPattern(sopInstanceUID: "1.2.3"), batch: 100)
+        #expect(try redis.keys(matching: "dicomserve:*:rendered:1.2.3:*").isEmpty, "all 2,500 gone, over 25+ batches")
+        #expect(try redis.keys(matching: "dicomserve:*:rendered:1.2.4:*").count == 10, "another instance's keys kept")
+        await client.shutdown()
+    }
+
     @Test func clearCacheIsSharedByReplicas() async throws {
         let redis = try RedisServer()
         let configuration = try Self.configuration(redis, l1: true)

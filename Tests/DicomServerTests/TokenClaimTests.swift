@@ -81,7 +81,10 @@ struct TokenClaimTests {
         let now = Self.issued.addingTimeInterval(-60)
         #expect(try await Self.verify(Claims(sub: nil), at: now).reason == "malformed token", "a token without sub")
         #expect(try await Self.verify(Claims(sub: ""), at: now).reason == "token subject is missing or over 256 characters")
-        #expect(try await Self.verify(Claims(sub: String(repeating: "x", count: 257)), at: now).reason == "token subject is missing or over 256 characters")
+        #expect(
+            try await Self.verify(Claims(sub: String(repeating: "x", count: 257)), at: now).reason
+                == "token subject is missing or over 256 characters"
+        )
         #expect(try await Self.verify(Claims(sub: String(repeating: "x", count: 256)), at: now).principal?.name.count == 256)
     }
 }

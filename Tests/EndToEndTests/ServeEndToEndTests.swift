@@ -183,7 +183,10 @@ import FoundationNetworking
         let instance = "/dicomweb/studies/\(attribute("0020000D"))/series/\(attribute("0020000E"))/instances/\(cineUID)"
         #expect(try await fromFile.get(instance + "/frames/1,2,3,4,5,6,7").status == 200)
         let eight = try await fromFile.get(instance + "/frames/1,2,3,4,5,6,7,8")
-        #expect(eight.status == 400 && String(decoding: eight.body, as: UTF8.self).contains("at most 7"), "\(String(decoding: eight.body, as: UTF8.self))")
+        #expect(
+            eight.status == 400 && String(decoding: eight.body, as: UTF8.self).contains("at most 7"),
+            "\(String(decoding: eight.body, as: UTF8.self))"
+        )
         #expect(try await fromFile.get(instance + "/bulkdata/7FE00010").status == 400)
         fromFile.stop()
 
