@@ -4,6 +4,7 @@ import Testing
 @testable import Caching
 @testable import Redis
 
+@Suite(.timeLimit(.minutes(10)))
 struct ByteBoundedLRUTests {
     @Test func evictsTheLeastRecentlyUsedUntilTheBudgetFits() {
         let cache = ByteBoundedLRU<String, Int>(capacity: 100)
@@ -61,6 +62,7 @@ final class Counter: Sendable {
     let value = Atomic(0)
 }
 
+@Suite(.timeLimit(.minutes(10)))
 struct SingleFlightTests {
     /// The computation is held until all 19 later callers have joined it (observed, not timed), so no
     /// caller can come too late and start a second one.

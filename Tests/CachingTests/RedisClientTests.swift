@@ -6,7 +6,7 @@ import Testing
 @testable import Redis
 
 /// The hiredis client against a real redis-server.
-@Suite(.serialized) struct RedisClientTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct RedisClientTests {
     @Test func urlsParse() throws {
         #expect(try RedisEndpoint(url: "redis://127.0.0.1:6380/2") == RedisEndpoint(address: .tcp(host: "127.0.0.1", port: 6380), database: 2))
         #expect(try RedisEndpoint(url: "redis://:s3cret@cache") == RedisEndpoint(address: .tcp(host: "cache", port: 6379), password: "s3cret"))

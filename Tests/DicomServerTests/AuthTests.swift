@@ -12,6 +12,7 @@ import _CryptoExtras
 
 /// Authentication (API keys, HS256/RS256/ES256 tokens), authorisation by scope and the audit rows each
 /// decision leaves, over the real router, catalog and files.
+@Suite(.timeLimit(.minutes(10)))
 struct AuthTests {
     static let readerKey = APIKeyStore.generateKey()
     static let uploaderKey = APIKeyStore.generateKey()

@@ -13,6 +13,7 @@ import Testing
 
 /// The in-process render cache as clients see it: X-Cache, cached, ETag/304, clear-cache, single-flight,
 /// decoded frames kept for re-windowing, invalidation on replacement.
+@Suite(.timeLimit(.minutes(10)))
 struct CacheTests {
     /// The same instance (same UIDs) with other pixels, every stored value plus `offset`, as Part 10 bytes.
     static func replacement(of row: InstanceRow, offset: Int16 = 100) throws -> [UInt8] {
@@ -142,6 +143,7 @@ struct CacheTests {
 }
 
 /// Series metadata: built once, kept plain and gzip-compressed, rebuilt when the series changes.
+@Suite(.timeLimit(.minutes(10)))
 struct SeriesMetadataCacheTests {
     @Test func servedCompressedFromTheCacheUntilTheSeriesChanges() async throws {
         try await JSONAPITests.withArchive(files: ["pydicom/CT_small.dcm"]) { router, archive in

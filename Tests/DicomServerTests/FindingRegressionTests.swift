@@ -12,6 +12,7 @@ import Testing
 @testable import DicomServer
 
 /// The hardening findings not covered elsewhere, each on a generated file through the real router.
+@Suite(.timeLimit(.minutes(10)))
 struct FindingRegressionTests {
     typealias H = HostileFiles
 

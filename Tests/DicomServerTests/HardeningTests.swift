@@ -16,6 +16,7 @@ extension Array {
     fileprivate var pair: (Element, Element) { (self[0], self[1]) }
 }
 
+@Suite(.timeLimit(.minutes(10)))
 struct HardeningTests {
     typealias H = HostileFiles
 

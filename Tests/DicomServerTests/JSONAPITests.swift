@@ -12,6 +12,7 @@ import Testing
 @testable import DicomServer
 
 /// The JSON API over a real catalog and object store, through Hummingbird's router.
+@Suite(.timeLimit(.minutes(10)))
 struct JSONAPITests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()

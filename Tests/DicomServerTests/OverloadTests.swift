@@ -9,6 +9,7 @@ import Testing
 
 /// A full render pool answers 503 with Retry-After and the JSON error body at once, instead of
 /// queueing without bound; once work drains, renders are served again.
+@Suite(.timeLimit(.minutes(10)))
 struct OverloadTests {
     final class Gate: Sendable {
         let isOpen = Atomic(false)

@@ -7,6 +7,7 @@ import Testing
 @testable import DicomServer
 
 /// QIDO-RS over a real catalog: DICOM JSON results, matching, Accept negotiation.
+@Suite(.timeLimit(.minutes(10)))
 struct QIDOTests {
     static func array(_ buffer: ByteBuffer) throws -> [[String: [String: Any]]] {
         try #require(try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [[String: [String: Any]]])

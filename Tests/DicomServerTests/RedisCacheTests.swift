@@ -15,7 +15,7 @@ import Testing
 
 /// Redis as the shared render cache (L2), against a real redis-server: TTLs, hits across a cold L1,
 /// generations shared by replicas, and outages that never fail a request.
-@Suite(.serialized) struct RedisCacheTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct RedisCacheTests {
     static func configuration(_ redis: RedisServer, l1: Bool = false) throws -> ServerConfiguration {
         var configuration = ServerConfiguration(version: "test")
         configuration.cache.redis = try RedisEndpoint(url: redis.url)
@@ -192,6 +192,7 @@ extension JSONAPIRoutes {
 }
 
 /// Rate limiting as clients see it: headers, 429, exemptions, separate upload budget.
+@Suite(.timeLimit(.minutes(10)))
 struct RateLimitTests {
     @Test func theRequestPastTheBudgetGets429WithHeaders() async throws {
         var configuration = ServerConfiguration(version: "test")
@@ -240,7 +241,7 @@ struct RateLimitTests {
 }
 
 /// Series metadata built by one replica is served by another from Redis.
-@Suite(.serialized) struct RedisDocumentTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct RedisDocumentTests {
     @Test func seriesMetadataIsSharedThroughRedis() async throws {
         let redis = try RedisServer()
         let configuration = try RedisCacheTests.configuration(redis)
@@ -269,7 +270,7 @@ struct RateLimitTests {
 }
 
 /// Replacement removes the instance's renders from Redis too.
-@Suite(.serialized) struct RedisInvalidationTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct RedisInvalidationTests {
     @Test func replacingAnInstanceDeletesItsRedisKeys() async throws {
         let redis = try RedisServer()
         try await JSONAPITests.withArchive(files: ["pydicom/CT_small.dcm"], configuration: try RedisCacheTests.configuration(redis)) {

@@ -8,6 +8,7 @@ import Testing
 @testable import DicomServer
 
 /// STOW-RS and the JSON API upload over real files, plus the operational JSON endpoints and CORS.
+@Suite(.timeLimit(.minutes(10)))
 struct STOWTests {
     static func file(_ name: String) throws -> [UInt8] {
         try #require(FileManager.default.contents(atPath: JSONAPITests.corpus.appendingPathComponent(name).path).map { [UInt8]($0) })

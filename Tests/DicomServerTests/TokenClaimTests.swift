@@ -7,6 +7,7 @@ import Testing
 /// The token rules at their edges, with the verifier's clock set by the test: the 30 s leeway on both
 /// sides, scopes from `scope` or `scp` (string or array, prefixed or not), `aud` as an array, and the
 /// subject's presence and length.
+@Suite(.timeLimit(.minutes(10)))
 struct TokenClaimTests {
     static let secret = Array("a shared HS256 secret of more than thirty-two bytes".utf8)
     static let issued = Date(timeIntervalSince1970: 1_900_000_000)

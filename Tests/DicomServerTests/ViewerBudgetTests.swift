@@ -11,6 +11,7 @@ import Testing
 /// The budget model at its default settings (README "Rate limits"), through the real router: a viewer
 /// scrolling a large series is never refused, a client hammering the server is, and so is one guessing
 /// credentials, before its guesses are even checked.
+@Suite(.timeLimit(.minutes(10)))
 struct ViewerBudgetTests {
     /// What OHIF does when a 2,000-image series is opened: the study and series searches, the series
     /// metadata, then one request per image. Here every image is the same cached one: what is measured is

@@ -10,6 +10,7 @@ import Testing
 @testable import DicomServer
 
 /// WADO-RS rendered and thumbnail resources (PS3.18 9.5, 9.6).
+@Suite(.timeLimit(.minutes(10)))
 struct WADORenderedTests {
     static func path(_ row: InstanceRow) -> String {
         "/dicomweb/studies/\(row.studyInstanceUID)/series/\(row.seriesInstanceUID)/instances/\(row.sopInstanceUID)"

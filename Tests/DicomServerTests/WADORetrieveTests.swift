@@ -11,6 +11,7 @@ import Testing
 @testable import DicomServer
 
 /// WADO-RS retrieve, metadata, frames and bulk data (PS3.18 10.4) over real imported files.
+@Suite(.timeLimit(.minutes(10)))
 struct WADORetrieveTests {
     static let files = ["pydicom/CT_small.dcm", "pydicom-data/emri_small.dcm", "pydicom/MR_small_jpeg_ls_lossless.dcm"]
 

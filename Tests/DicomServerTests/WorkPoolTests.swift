@@ -5,6 +5,7 @@ import Testing
 @testable import DicomArchive
 
 /// The render pool drops work whose request went away before a thread was free for it.
+@Suite(.timeLimit(.minutes(10)))
 struct WorkPoolTests {
     @Test func cancelledWaitingWorkNeverRuns() async throws {
         let pool = WorkPool(threads: 1)

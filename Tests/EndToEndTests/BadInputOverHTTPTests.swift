@@ -9,6 +9,7 @@ import Glibc
 /// Hostile and malformed requests against the real server, sent as raw bytes over a socket (no client
 /// library normalising paths): every answer is a 4xx with the JSON error body (or a closed connection
 /// for what HTTP itself refuses), nothing leaks a file path, and the server stays healthy.
+@Suite(.timeLimit(.minutes(10)))
 struct BadInputOverHTTPTests {
     struct RawResponse {
         var status: Int

@@ -3,6 +3,7 @@ import Testing
 
 /// The benchmark harness's own code (wrk output parsing, goals as ratios, the Markdown report and its
 /// charts) on a recorded QUICK run, so that `make bench` cannot rot between runs.
+@Suite(.timeLimit(.minutes(10)))
 struct BenchmarkHarnessTests {
     static let python = CommandLineTests.repositoryRoot.appendingPathComponent(".testdata/venv/bin/python").path
     static let harness = CommandLineTests.repositoryRoot.appendingPathComponent("benchmarks/harness").path

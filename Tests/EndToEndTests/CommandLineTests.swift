@@ -4,6 +4,7 @@ import TestSupport
 import Testing
 
 /// The `dicomserve` binary as a person runs it: exit codes 0 ok, 2 usage, 3 unreadable/unsupported file.
+@Suite(.timeLimit(.minutes(10)))
 struct CommandLineTests {
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()

@@ -8,6 +8,7 @@ import Glibc
 
 /// The deployment files with the real tools: systemd-analyze on the unit, the sd_notify protocol over
 /// a real datagram socket, and Debian's nginx in front of the real server with the project's site.
+@Suite(.timeLimit(.minutes(10)))
 struct DeploymentTests {
     static let unit = CommandLineTests.repositoryRoot.appendingPathComponent("systemd/dicomserve.service").path
     static let environmentExample = CommandLineTests.repositoryRoot.appendingPathComponent("systemd/dicomserve.env.example").path

@@ -4,6 +4,7 @@ import Testing
 
 /// The fuzz targets (Sources/DicomFuzz) built without libFuzzer replay inputs: every committed seed and
 /// crash fixture, the test corpus and the hostile files, through each parser. A fixed crash stays fixed.
+@Suite(.timeLimit(.minutes(10)))
 struct FuzzReplayTests {
     static let binary = Bundle.main.bundleURL.appendingPathComponent("DicomFuzz").path
     static let fixtures = CommandLineTests.repositoryRoot.appendingPathComponent("Tests/Fixtures")

@@ -10,7 +10,7 @@ import Glibc
 /// rejected with a reason (or stored and then refused at render), every request answered 4xx with the
 /// JSON body, the process is never restarted, and a query made while the worst upload is being parsed
 /// answers within a second.
-@Suite(.serialized) struct HostileBatchTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct HostileBatchTests {
     typealias H = HostileFiles
 
     /// 500,000 tiny private elements (the element limit is 250,000).

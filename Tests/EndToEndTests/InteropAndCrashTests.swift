@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 
 /// The server under a real third-party client, and under SIGKILL mid-ingest.
-@Suite(.serialized) struct InteropAndCrashTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct InteropAndCrashTests {
     static let python = CommandLineTests.repositoryRoot.appendingPathComponent(".testdata/venv/bin/python").path
     static let script = CommandLineTests.repositoryRoot.appendingPathComponent("Tests/Interop/dicomweb_client_check.py").path
 

@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// `GET /metrics` of the real server, parsed by the official Prometheus client's parser.
-@Suite(.serialized) struct MetricsEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct MetricsEndToEndTests {
     struct Sample: Decodable {
         var name: String
         var labels: [String: String]

@@ -8,6 +8,7 @@ import Glibc
 
 /// Debian's nginx, as a foreground process with a temporary prefix, serving the project's site file
 /// (ports, certificate, paths and the body limit templated for the test) in front of a real server.
+@Suite(.timeLimit(.minutes(10)))
 struct NginxTests {
     static let nginx = "/usr/sbin/nginx"
     static let curl = "/usr/bin/curl"

@@ -8,7 +8,7 @@ import Glibc
 
 /// Uploads are parsed in worker processes under resource limits: a crash or a runaway file costs that
 /// one upload, never the server; and the workers run under the systemd unit's own system call filter.
-@Suite(.serialized) struct ParseIsolationTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct ParseIsolationTests {
     /// A legitimate RLE image whose full read costs seconds of CPU (2,500 frames of 1 MiB to decode).
     static func slowFile() -> Data {
         Data(HostileFiles.rleMultiFrame(uid: "1.2.826.0.1.3680043.8.498.77", rows: 1024, columns: 1024, frames: 2_500))

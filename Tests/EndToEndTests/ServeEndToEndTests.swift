@@ -8,7 +8,7 @@ import FoundationNetworking
 #endif
 
 /// The real `dicomserve serve` process on a free loopback port, driven over HTTP.
-@Suite(.serialized) struct ServeEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct ServeEndToEndTests {
     static let corpus = CommandLineTests.repositoryRoot.appendingPathComponent(".testdata/dicom")
 
     static func file(_ name: String) throws -> Data {
@@ -151,7 +151,7 @@ import FoundationNetworking
 }
 
 /// `dicomserve serve` settings: flags > DICOMSERVE_* environment > JSON config file > defaults.
-@Suite(.serialized) struct ServeConfigurationTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct ServeConfigurationTests {
     @Test func flagsBeatEnvironmentBeatsConfigFile() async throws {
         let dataDir = CommandLineTests.temporary("-config")
         let config = CommandLineTests.temporary(".json")

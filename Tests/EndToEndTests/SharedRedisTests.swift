@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// Two real server processes over one real redis-server: one rate budget, one render cache.
-@Suite(.serialized) struct SharedRedisTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct SharedRedisTests {
     @Test func twoServersShareOneBudgetAndOneCache() async throws {
         let redis = try RedisServer()
         let dataDir = CommandLineTests.temporary("-shared")
@@ -35,7 +35,7 @@ import Testing
 }
 
 /// Redis stopped under a running server process: hung (SIGSTOP), then gone (SIGKILL), then back.
-@Suite(.serialized) struct RedisOutageEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct RedisOutageEndToEndTests {
     @Test func everyRequestIsAnsweredThroughAnOutage() async throws {
         let redis = try RedisServer()
         let dataDir = CommandLineTests.temporary("-outage")

@@ -4,7 +4,7 @@ import Testing
 
 /// Upload bodies are streamed to disk and split there: the server's peak memory for a 100 MB STOW grows
 /// by about one part (the importer reads one at a time), not by the body.
-@Suite(.serialized) struct StreamingUploadTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct StreamingUploadTests {
     /// A native 8-bit image of `side`² pixels: a part of `side`² bytes and a little.
     static func image(uid: String, side: UInt16) -> Data {
         let pixels = [UInt8](repeating: 7, count: Int(side) * Int(side))

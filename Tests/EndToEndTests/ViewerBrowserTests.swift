@@ -4,6 +4,7 @@ import Testing
 
 /// The built-in viewer in a real headless browser (Debian's chromium and chromium-driver, driven by
 /// Selenium from `Tests/Browser/viewer_check.py`) against the real server with authentication on.
+@Suite(.timeLimit(.minutes(10)))
 struct ViewerBrowserTests {
     static let chromium = "/usr/bin/chromium"
     static let driver = "/usr/bin/chromedriver"
