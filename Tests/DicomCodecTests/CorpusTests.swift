@@ -62,6 +62,25 @@ struct CorpusTests {
         }
     }
 
+    /// No JPEG 2000 decoder independent of OpenJPEG exists here (pylibjpeg-openjpeg is OpenJPEG too), so
+    /// lossless JPEG 2000 is also checked against the uncompressed twin it was made from: the decoded
+    /// frame must be the source's stored values, byte for byte.
+    @Test(arguments: [
+        ("pydicom-data/693_J2KR.dcm", "pydicom-data/693_UNCR.dcm"), ("pydicom-data/MR2_J2KR.dcm", "pydicom-data/MR2_UNCR.dcm"),
+        ("pydicom-data/RG1_J2KR.dcm", "pydicom-data/RG1_UNCR.dcm"), ("pydicom-data/RG3_J2KR.dcm", "pydicom-data/RG3_UNCR.dcm"),
+        ("pydicom-data/US1_J2KR.dcm", "pydicom-data/US1_UNCR.dcm"),
+    ])
+    func losslessJPEG2000DecodesToItsUncompressedSource(_ compressed: String, _ source: String) throws {
+        let decoded = try DicomFile(path: TestData.path("dicom/" + compressed)).decodeFrame(1)
+        let original = try DicomFile(path: TestData.path("dicom/" + source)).decodeFrame(1)
+        // Same geometry and sample layout; Bits Stored may differ in the headers (693_J2KR says 16, its
+        // source 14), the values may not.
+        #expect(decoded.format.rows == original.format.rows && decoded.format.columns == original.format.columns)
+        #expect(decoded.format.bitsAllocated == original.format.bitsAllocated && decoded.format.samplesPerPixel == original.format.samplesPerPixel)
+        let identical = decoded.bytes == original.bytes  // outside #expect: large arrays
+        #expect(identical, "\(compressed) does not decode to \(source)'s values")
+    }
+
     @Test(arguments: TestData.manifest)
     func decodesAndRendersLikeTheReference(_ entry: TestData.Entry) throws {
         let file = try DicomFile(path: TestData.path(entry.file))
