@@ -44,13 +44,18 @@ import Testing
         Issue.record("\(key) never reached Redis")
     }
 
+    /// The CT's lung-preset render: its JSON API path and its Redis key.
+    static func lungRender(_ archive: Archive) throws -> (path: String, key: String) {
+        let (row, path) = try CacheTests.ctPath(archive)
+        let options = try JSONAPIRoutes<DicomRequestContext>.lungOptions(archive)
+        return (path, CacheKeys.render(row, options: options, generation: archive.cacheGeneration).description)
+    }
+
     @Test func rendersAreSharedThroughRedisWithTheirTTL() async throws {
         let redis = try RedisServer()
         try await JSONAPITests.withArchive(configuration: try Self.configuration(redis)) { router, archive in
-            let (row, path) = try CacheTests.ctPath(archive)
+            let (path, key) = try Self.lungRender(archive)
             let client = RedisClient(endpoint: try RedisEndpoint(url: redis.url))
-            let key = CacheKeys.render(row, options: try JSONAPIRoutes<DicomRequestContext>.lungOptions(archive), generation: archive.cacheGeneration)
-                .description
             try await Application(router: router).test(.router) { http in
                 try await http.execute(uri: path, method: .get) { #expect($0.headers[.xCache] == "miss") }
                 try await Self.waitForKey(client, key)
@@ -75,10 +80,8 @@ import Testing
     @Test func aCorruptEntryIsAMissNotAnError() async throws {
         let redis = try RedisServer()
         try await JSONAPITests.withArchive(configuration: try Self.configuration(redis)) { router, archive in
-            let (row, path) = try CacheTests.ctPath(archive)
+            let (path, key) = try Self.lungRender(archive)
             let client = RedisClient(endpoint: try RedisEndpoint(url: redis.url))
-            let key = CacheKeys.render(row, options: try JSONAPIRoutes<DicomRequestContext>.lungOptions(archive), generation: archive.cacheGeneration)
-                .description
             // Junk, an older layout, and the current tag over bytes that are no image.
             for junk in ["junk", "DSR1" + String(repeating: "\u{1}", count: 40), "DSR2" + String(repeating: "\u{1}", count: 60)] {
                 _ = try await client.command("SET", key, junk)
