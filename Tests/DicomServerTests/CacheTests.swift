@@ -81,6 +81,26 @@ struct CacheTests {
         }
     }
 
+    /// A render is served from L1 for its time to live and rendered again after it (the wait is the
+    /// behaviour under test: a TTL of one second, then 1.5 s).
+    @Test func aRenderExpiresAfterItsTimeToLive() async throws {
+        var configuration = ServerConfiguration(version: "test")
+        configuration.cache.renderedTimeToLive = .seconds(1)
+        try await JSONAPITests.withArchive(configuration: configuration) { router, archive in
+            let (_, path) = try Self.ctPath(archive)
+            try await Application(router: router).test(.router) { client in
+                func cache() async throws -> String? {
+                    try await client.execute(uri: path, method: .get) { $0.headers[.xCache] }
+                }
+                #expect(try await cache() == "miss")
+                #expect(try await cache() == "l1", "fresh within its TTL")
+                try await Task.sleep(for: .milliseconds(1_500))
+                #expect(try await cache() == "miss", "expired after its TTL: rendered again")
+                #expect(try await cache() == "l1", "and kept again")
+            }
+        }
+    }
+
     @Test func concurrentMissesRenderOnce() async throws {
         try await JSONAPITests.withArchive { router, archive in
             let (_, path) = try Self.ctPath(archive)
