@@ -1,4 +1,5 @@
 import Crypto
+import DicomArchive
 import DicomStorage
 import Foundation
 import HTTPTypes
@@ -75,11 +76,14 @@ struct AuthTests {
         return Authenticator(apiKeys: keys, tokens: tokens)
     }
 
-    static func withClient(_ body: @Sendable (any TestClientProtocol, Signers, String) async throws -> Void) async throws {
+    static func withClient(
+        rateLimits: RateLimits? = nil,
+        _ body: @Sendable (any TestClientProtocol, Signers, String) async throws -> Void
+    ) async throws {
         let signers = try await Signers()
         var configuration = ServerConfiguration(version: "test")
         configuration.authenticator = try await authenticator(signers)
-        configuration.rateLimits = nil
+        configuration.rateLimits = rateLimits
         try await JSONAPITests.withRouter(configuration: configuration) { router, catalog in
             let study = try #require(try catalog.studies(matching: .init()).rows.first?.studyInstanceUID)
             try await Application(router: router).test(.router) { client in try await body(client, signers, study) }
@@ -204,6 +208,25 @@ struct AuthTests {
             #expect(refused.count == 1 && refused.first?["count"] as? Int == cases.count, "one aggregated row for the guesses")
             #expect(refused.allSatisfy { $0["principal"] == nil && $0["route"] as? String == "/dicomweb/studies" })
             #expect(try await Self.audit(client, "principal=token:robot").map { $0["status"] as? Int } == [403])
+        }
+    }
+
+    /// Authenticated clients have budgets of their own: the reader's exhausted budget is not the
+    /// uploader's or a token's, though all come from the same address.
+    @Test func budgetsAreKeptPerPrincipal() async throws {
+        let limits = RateLimits(
+            standard: RateLimitPolicy(name: "default", limit: 3, window: .seconds(60)),
+            ingest: RateLimitPolicy(name: "ingest", limit: 3, window: .seconds(60))
+        )
+        try await Self.withClient(rateLimits: limits) { client, signers, _ in
+            func status(_ credential: String) async throws -> HTTPResponse.Status {
+                try await client.execute(uri: "/dicomweb/studies", method: .get, headers: Self.bearer(credential)) { $0.status }
+            }
+            for _ in 0..<3 { #expect(try await status(Self.readerKey) == .ok) }
+            #expect(try await status(Self.readerKey) == .tooManyRequests, "the reader's fourth request of three")
+            #expect(try await status(Self.adminKey) == .ok, "another key from the same address has its own budget")
+            let token = try await signers.hmac.sign(Claims(sub: "carol"))
+            #expect(try await status(token) == .ok, "and so has a token's subject")
         }
     }
 
