@@ -30,7 +30,7 @@ struct StaleTemporaryFileTests {
             "unnamed": "garbage.part",
             "other": "\(dead.processIdentifier)-notes.txt",  // not a temporary file of the store
         ]
-        for name in names.values { FileManager.default.createFile(atPath: incoming + "/" + name, contents: Data("x".utf8)) }
+        for name in names.values { _ = FileManager.default.createFile(atPath: incoming + "/" + name, contents: Data("x".utf8)) }
 
         #expect(store.removeStaleTemporaryFiles() == 3)
         let left = Set(try FileManager.default.contentsOfDirectory(atPath: incoming))

@@ -35,7 +35,7 @@ public enum TestChildren {
         let line = "\(pid) \(fields[19])\n"  // field 22 of stat: the start time, counted after the ")"
         recording.lock()
         defer { recording.unlock() }
-        if !FileManager.default.fileExists(atPath: pidFile) { FileManager.default.createFile(atPath: pidFile, contents: nil) }
+        if !FileManager.default.fileExists(atPath: pidFile) { _ = FileManager.default.createFile(atPath: pidFile, contents: nil) }
         if let handle = FileHandle(forWritingAtPath: pidFile) {
             handle.seekToEndOfFile()
             handle.write(Data(line.utf8))
@@ -65,8 +65,8 @@ public enum TestChildren {
     ) throws -> Finished {
         let scratch = NSTemporaryDirectory() + "dicomserve-run-\(UUID().uuidString)"
         defer { for suffix in [".out", ".err", ".in"] { try? FileManager.default.removeItem(atPath: scratch + suffix) } }
-        FileManager.default.createFile(atPath: scratch + ".out", contents: nil)
-        FileManager.default.createFile(atPath: scratch + ".err", contents: nil)
+        _ = FileManager.default.createFile(atPath: scratch + ".out", contents: nil)
+        _ = FileManager.default.createFile(atPath: scratch + ".err", contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -75,7 +75,7 @@ public enum TestChildren {
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch + ".out"))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch + ".err"))
         if let standardInput {
-            FileManager.default.createFile(atPath: scratch + ".in", contents: standardInput)
+            _ = FileManager.default.createFile(atPath: scratch + ".in", contents: standardInput)
             process.standardInput = FileHandle(forReadingAtPath: scratch + ".in")
         } else {
             process.standardInput = FileHandle.nullDevice
