@@ -135,16 +135,14 @@ public struct Importer: Sendable {
             if let study, study != instance.studyInstanceUID {
                 return .rejected(reason: "the instance belongs to study \(instance.studyInstanceUID), not \(study)", identity: known)
             }
-            // Copies live at a path made of the UIDs and the content's hash: the same bytes land on the same
-            // path, other bytes beside it (never over the object the row still describes). Files indexed in
-            // place are compared by path.
+            // Copies live at a path made of the UIDs, so "same path" says nothing about the bytes: whether
+            // the store had to write them does. Files indexed in place are compared by path.
             var bytesChanged = true
             if !inPlace {
                 let target = try store.location(
                     study: instance.studyInstanceUID,
                     series: instance.seriesInstanceUID,
-                    instance: instance.sopInstanceUID,
-                    content: content.sha256
+                    instance: instance.sopInstanceUID
                 )
                 bytesChanged = try store.put(path, sha256: content.sha256, at: target, moving: staged)
                 instance.filePath = target
@@ -155,8 +153,7 @@ public struct Importer: Sendable {
             switch try catalog.index(instance) {
             case .inserted: return .stored(known)
             case .replaced(let previousLocation):
-                // Other bytes, or the instance moved (another study or series): its old copy is garbage once
-                // the row points away.
+                // The instance moved (another study or series): its old copy is garbage once the row points away.
                 if !inPlace, previousLocation != instance.filePath { try? store.delete(previousLocation) }
                 return .replaced(known)
             case .unchanged where !inPlace && bytesChanged: return .replaced(known)

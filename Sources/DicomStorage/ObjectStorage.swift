@@ -17,11 +17,8 @@ public protocol ObjectStorage: Sendable {
     var stagingDirectory: String { get }
 
     /// The location an instance is stored at; throws when a UID is not one (`DicomUID.isValid`), so no
-    /// UID can name anything outside the store. With the object's SHA-256 (hex), the content is part of
-    /// the name: a replacement is written beside the object it replaces, never over it, so until its
-    /// row is updated the row and its object still agree (a crash in between leaves an orphan, not a
-    /// row describing other bytes).
-    func location(study: String, series: String, instance: String, content sha256: String?) throws(StorageFailure) -> String
+    /// UID can name anything outside the store.
+    func location(study: String, series: String, instance: String) throws(StorageFailure) -> String
 
     /// Puts the complete file at `source` (whose SHA-256 is `sha256`) at `location` atomically: moved
     /// when `moving` (a staged upload), else copied. Returns false, changing nothing, when the location
@@ -47,11 +44,4 @@ public protocol ObjectStorage: Sendable {
     /// Whether the location is one of this store's own (files indexed in place are not, and are never
     /// deleted).
     func owns(_ location: String) -> Bool
-}
-
-extension ObjectStorage {
-    /// The location named by the UIDs alone.
-    public func location(study: String, series: String, instance: String) throws(StorageFailure) -> String {
-        try location(study: study, series: series, instance: instance, content: nil)
-    }
 }

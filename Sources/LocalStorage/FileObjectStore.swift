@@ -30,19 +30,12 @@ public struct FileObjectStore: ObjectStorage {
         location.hasPrefix(root + "/") && !location.split(separator: "/").contains("..")
     }
 
-    /// UIDs become path components only when they are what the standard allows (`DicomUID.isValid`);
-    /// the content's first 16 hex digits, when given, tell versions of one instance apart:
-    /// `<study>/<series>/<instance>.<hash16>.dcm`.
-    public func location(study: String, series: String, instance: String, content sha256: String?) throws(StorageFailure) -> String {
+    /// UIDs become path components only when they are what the standard allows (`DicomUID.isValid`).
+    public func location(study: String, series: String, instance: String) throws(StorageFailure) -> String {
         for uid in [study, series, instance] where !DicomUID.isValid(uid) {
             throw StorageFailure(reason: "\"\(uid.prefix(80))\" is not a valid UID (digits and dots, at most 64 characters)")
         }
-        guard let sha256 else { return "\(root)/\(study)/\(series)/\(instance).dcm" }
-        let version = sha256.prefix(16)
-        guard version.count == 16, version.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
-            throw StorageFailure(reason: "a content hash is lower-case hex")
-        }
-        return "\(root)/\(study)/\(series)/\(instance).\(version).dcm"
+        return "\(root)/\(study)/\(series)/\(instance).dcm"
     }
 
     /// Renames the complete `temporary` file to `path` and makes the rename durable (the directory entry
