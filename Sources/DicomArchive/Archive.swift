@@ -56,7 +56,7 @@ public final class Archive: Sendable {
         let replicas = ReplicaCoordinator(caches: caches, shared: shared)
         self.caches = caches
         self.replicas = replicas
-        queries = CatalogQueries(catalog: catalog, filePool: filePool, caches: caches)
+        queries = CatalogQueries(catalog: catalog, filePool: filePool, caches: caches, replicas: replicas)
         rendering = RenderingService(
             presets: presets,
             thumbnailViewport: thumbnailViewport,

@@ -8,11 +8,13 @@ public final class CatalogQueries: Sendable {
     private let catalog: any Catalog
     private let filePool: WorkPool
     private let caches: LocalCaches
+    private let replicas: ReplicaCoordinator
 
-    init(catalog: any Catalog, filePool: WorkPool, caches: LocalCaches) {
+    init(catalog: any Catalog, filePool: WorkPool, caches: LocalCaches, replicas: ReplicaCoordinator) {
         self.catalog = catalog
         self.filePool = filePool
         self.caches = caches
+        self.replicas = replicas
     }
 
     private func query<Result: Sendable>(_ body: @escaping @Sendable (any Catalog) throws -> Result) async throws -> Result {
@@ -67,6 +69,9 @@ public final class CatalogQueries: Sendable {
 
     /// The catalog row of an instance, or `.notFound`.
     public func instance(_ uid: String) async throws -> InstanceRow {
+        // What other replicas replaced is applied before the row cache is read, not after (as when only
+        // the render path refreshed): a row kept from before a replacement describes other bytes.
+        await replicas.refreshIfDue()
         if let row = caches.instanceRows.row(uid) { return row }
         let row = try await query { catalog in
             guard let row = try catalog.instance(uid) else { throw ArchiveError.notFound(kind: "instance", uid: uid) }
