@@ -310,7 +310,8 @@ struct RateLimitTests {
             try await Task.sleep(for: .milliseconds(1100))
             try await Application(router: routerB).test(.router) { http in
                 try await http.execute(uri: path, method: .get) { response in
-                    #expect(response.headers[.xCache] == "miss", "B dropped its copy of the replaced instance's render: \(response.status) \(String(buffer: response.body))")
+                    let answer = "\(response.status) \(String(buffer: response.body))"
+                    #expect(response.headers[.xCache] == "miss", "B dropped its copy of the replaced instance's render: \(answer)")
                 }
             }
             try await serviceB.shutdown()
