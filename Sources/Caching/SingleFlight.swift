@@ -16,9 +16,10 @@ public final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Send
     /// The result of `work` for `key`, and whether it was shared with a computation already running.
     public func run(_ key: Key, _ work: @escaping @Sendable () async throws -> Value) async throws -> (value: Value, shared: Bool) {
         let (task, shared) = running.withLock { running -> (Task<Value, any Error>, Bool) in
-            if running[key] != nil {
-                running[key]!.joined += 1
-                return (running[key]!.task, true)
+            if var flight = running[key] {
+                flight.joined += 1
+                running[key] = flight
+                return (flight.task, true)
             }
             let task = Task { try await work() }
             running[key] = Flight(task: task)

@@ -34,9 +34,7 @@ struct ImportCommand: AsyncParsableCommand {
     func run() async throws {
         let catalog: SQLiteCatalog
         let store: FileObjectStore
-        guard (try? FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)) != nil else {
-            throw CommandFailure.environment("cannot use the data directory \(dataDir): \(FileProblem.directoryReason(dataDir))")
-        }
+        try DataDirectory.prepare(dataDir)
         do {
             catalog = try SQLiteCatalog(path: dataDir + "/catalog.sqlite")
             store = try FileObjectStore(root: dataDir + "/objects")

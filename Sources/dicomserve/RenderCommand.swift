@@ -92,12 +92,7 @@ struct RenderCommand: AsyncParsableCommand {
         }
         let name = output.split(separator: "/").last.map(String.init) ?? output
         guard output != "-", let dot = name.lastIndex(of: "."), dot != name.startIndex else { return given ?? .png }
-        let fileExtension = name[name.index(after: dot)...].lowercased()
-        let named: ImageFormat
-        switch fileExtension {
-        case "png": named = .png
-        case "jpg", "jpeg": named = .jpeg
-        default:
+        guard let named = ImageFormat(name: String(name[name.index(after: dot)...])) else {
             throw CommandFailure.usage("\(output): render writes PNG or JPEG; name the file .png, .jpg or .jpeg")
         }
         if let given, given != named {

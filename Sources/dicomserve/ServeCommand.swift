@@ -109,18 +109,11 @@ struct ServeCommand: AsyncParsableCommand {
     /// warning: it usually means `serve` was started in another directory than intended, and would
     /// otherwise serve an empty archive without a word.
     static func prepareDataDirectory(_ path: String, given source: SettingSource, logger: Logger) throws {
-        var isDirectory: ObjCBool = false
-        let existed = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-        guard !existed || !isDirectory.boolValue else { return }
-        guard !existed, (try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)) != nil else {
-            throw CommandFailure.environment("cannot use the data directory \(path): \(FileProblem.directoryReason(path))")
-        }
-        if source == .builtIn {
-            let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-            logger.warning(
-                "created an empty data directory: no --data-dir was given and \(absolute) did not exist; give --data-dir to serve an existing archive"
-            )
-        }
+        guard try DataDirectory.prepare(path), source == .builtIn else { return }
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        logger.warning(
+            "created an empty data directory: no --data-dir was given and \(absolute) did not exist; give --data-dir to serve an existing archive"
+        )
     }
 
     /// The effective configuration, as the start-up line reports it.

@@ -62,12 +62,13 @@ struct IntegerSetting: Sendable {
 
     var help: ArgumentHelp { setting.help }
 
+    /// What the setting takes, as refusals say it.
+    var allowed: String { "a whole number from \(range.lowerBound) to \(range.upperBound)" }
+
     /// `value` if it lies in the range; the error names the flag (for commands that take the value
     /// from their own flags, not from a `SettingsReader`).
     func checked(_ value: Int) throws -> Int {
-        guard range.contains(value) else {
-            throw CommandFailure.usage("--\(setting.flag) \(value): must be a whole number from \(range.lowerBound) to \(range.upperBound)")
-        }
+        guard range.contains(value) else { throw CommandFailure.usage("--\(setting.flag) \(value): must be \(allowed)") }
         return value
     }
 }

@@ -77,10 +77,9 @@ struct SettingsReader: Sendable {
 
     /// The value, else the default; either checked against the setting's range.
     func int(_ setting: IntegerSetting) throws -> Int? {
-        let expected = "a whole number from \(setting.range.lowerBound) to \(setting.range.upperBound)"
-        guard let value = try given(setting.setting, reader.int(forKey: setting.setting.configKey), expected: expected) ?? setting.defaultValue
+        guard let value = try given(setting.setting, reader.int(forKey: setting.setting.configKey), expected: setting.allowed) ?? setting.defaultValue
         else { return nil }
-        guard setting.range.contains(value) else { throw refusal(setting.setting, "must be \(expected)") }
+        guard setting.range.contains(value) else { throw refusal(setting.setting, "must be \(setting.allowed)") }
         return value
     }
 
