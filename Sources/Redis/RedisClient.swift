@@ -54,7 +54,7 @@ public final class RedisClient: Service, Sendable {
         self.commandTimeout = commandTimeout
         self.maximumConnections = max(1, maximumConnections)
         self.probeInterval = probeInterval
-        // One more thread than connections: the probe never waits behind a slow command.
+        // One more thread than connections, so that the probe seldom waits behind commands.
         threads = NIOThreadPool(numberOfThreads: self.maximumConnections + 1)
         threads.start()
     }
