@@ -55,7 +55,12 @@ let package = Package(
             pkgConfig: "libturbojpeg",
             providers: [.apt(["libturbojpeg0-dev"])]
         ),
-        .target(name: "CImageCodecs", dependencies: ["CLibPNG", "CTurboJPEG"]),
+        // ISA-L and libdeflate: the PNG writer's fast deflates (benchmarks/README.md, the deflate sweep).
+        .target(
+            name: "CImageCodecs",
+            dependencies: ["CLibPNG", "CTurboJPEG"],
+            linkerSettings: [.linkedLibrary("isal"), .linkedLibrary("deflate")]
+        ),
         // zlib: the encoding scanner inflates deflated data sets itself, with a bound, before DCMTK does.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
@@ -173,7 +178,8 @@ let package = Package(
         .testTarget(name: "DicomWebTests", dependencies: ["DicomWeb"]),
         .testTarget(name: "CImageCodecsTests", dependencies: ["CImageCodecs"]),
         .testTarget(name: "CDCMTKTests", dependencies: ["CDCMTK"]),
-        .testTarget(name: "DicomCodecTests", dependencies: ["DicomCodec", "DicomImaging", "DicomWeb", "TestSupport"]),
+        // CImageCodecs: libpng decodes what the encoders wrote.
+        .testTarget(name: "DicomCodecTests", dependencies: ["CImageCodecs", "DicomCodec", "DicomImaging", "DicomWeb", "TestSupport"]),
         .testTarget(
             name: "StorageTests",
             dependencies: ["DicomStorage", "LocalStorage", "DicomCodec", "DicomWeb", .product(name: "GRDB", package: "GRDB.swift")]

@@ -42,7 +42,8 @@ public final class Archive: Sendable {
         limits: DecodingLimits = .default,
         reader: (any InstanceReader)? = nil,
         retrieveLimits: RetrieveLimits = RetrieveLimits(),
-        cache: CacheConfiguration = CacheConfiguration()
+        cache: CacheConfiguration = CacheConfiguration(),
+        pngCompression: PNGCompression = .fast
     ) {
         self.pool = pool
         self.filePool = filePool
@@ -66,7 +67,8 @@ public final class Archive: Sendable {
             shared: shared,
             replicas: replicas,
             limits: limits,
-            timeToLive: cache.renderedTimeToLive
+            timeToLive: cache.renderedTimeToLive,
+            pngCompression: pngCompression
         )
         retrieval = RetrievalService(
             catalog: catalog,

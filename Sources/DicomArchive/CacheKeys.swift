@@ -1,3 +1,4 @@
+import DicomCodec
 import DicomStorage
 
 /// The cache key of one rendered image: `dicomserve:{generation}:{kind}:{sop}:{frame}:{canonical params}`.
@@ -8,7 +9,7 @@ public struct RenderKey: Hashable, Sendable, CustomStringConvertible {
     public var kind: String
     public var sopInstanceUID: String
     public var frame: Int
-    /// Canonical render parameters, e.g. `w=-600,1500,LINEAR;vp=256x256;png;v=…`.
+    /// Canonical render parameters, e.g. `w=-600,1500,LINEAR;vp=256x256;png=fast;v=…`.
     public var parameters: String
 
     public init(generation: Int, kind: String, sopInstanceUID: String, frame: Int, parameters: String) {
@@ -51,7 +52,9 @@ public enum CacheKeys {
     /// The key of a render of the stored object in `row` (its content version included): a replaced
     /// object gets new keys, so new ETags, and an old render can never be served as the current one, by
     /// us, nginx or a browser.
-    public static func render(_ row: InstanceRow, options: RenderOptions, generation: Int) -> RenderKey {
+    /// `png` is part of a PNG's key: replicas (or a restart) with another `--png-compression` write other
+    /// bytes, so they must not share entity tags.
+    public static func render(_ row: InstanceRow, options: RenderOptions, png: PNGCompression, generation: Int) -> RenderKey {
         var parameters: [String] = []
         switch options.voi {
         case .automatic: parameters.append("voi=auto")
@@ -59,7 +62,7 @@ public enum CacheKeys {
         case .window(let window): parameters.append("w=\(window.center),\(window.width),\(window.function.rawValue)")
         }
         parameters.append(options.viewport.map { "vp=\($0.width)x\($0.height)\($0.allowsUpscaling ? "+" : "")" } ?? "vp=full")
-        parameters.append(options.format == .png ? "png" : "jpeg,q=\(options.quality)")
+        parameters.append(options.format == .png ? "png=\(png.rawValue)" : "jpeg,q=\(options.quality)")
         parameters.append("v=\(row.contentVersion)")
         return RenderKey(
             generation: generation,

@@ -19,7 +19,9 @@ public final class RenderingService: Sendable {
     private let replicas: ReplicaCoordinator
     private let limits: DecodingLimits
     private let timeToLive: Duration
-    private let encoder = ImageEncoder()
+    /// How PNG output is compressed (`--png-compression`); part of every PNG's cache key.
+    public let pngCompression: PNGCompression
+    private let encoder: ImageEncoder
     private let renderer = InstanceRenderer()
     private let flights = SingleFlight<RenderKey, RenderedImageResult>()
     private let metrics = ServiceMetrics()
@@ -34,8 +36,11 @@ public final class RenderingService: Sendable {
         shared: SharedCache?,
         replicas: ReplicaCoordinator,
         limits: DecodingLimits,
-        timeToLive: Duration
+        timeToLive: Duration,
+        pngCompression: PNGCompression
     ) {
+        self.pngCompression = pngCompression
+        encoder = ImageEncoder(png: pngCompression.options)
         self.presets = presets
         self.thumbnailViewport = thumbnailViewport
         self.store = store
@@ -59,7 +64,7 @@ public final class RenderingService: Sendable {
             throw ArchiveError.invalidParameter(name: "window", reason: "width must be ≥ 1 (LINEAR) or > 0")
         }
         await replicas.refreshIfDue()
-        let key = CacheKeys.render(row, options: options, generation: replicas.generation)
+        let key = CacheKeys.render(row, options: options, png: pngCompression, generation: replicas.generation)
         if let cached = caches.renders.value(for: key), cached.isFresh() {
             metrics.cacheLookup(layer: "l1", hit: true)
             var result = cached.value

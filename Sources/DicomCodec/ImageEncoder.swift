@@ -17,11 +17,30 @@ public enum ImageFormat: String, Sendable, CaseIterable {
     }
 }
 
-/// PNG settings. The defaults were chosen by measurement (benchmarks/README.md): zlib level 1 with the
-/// RLE strategy and the Up filter is ~8× faster than libpng's defaults on CT for 2 % more bytes, and
-/// faster than Paeth on every image measured (CT, MR, CR) for at most 5 % more.
+/// How hard PNG output is compressed: the server's `--png-compression`. Each names one `PNGOptions`,
+/// chosen by the deflate sweep in benchmarks/README.md (CT, MR and CR, bytes against time).
+public enum PNGCompression: String, Sendable, CaseIterable {
+    /// ISA-L level 1, Up filter: ~4× faster than zlib's fastest for ~15 % more bytes (64 KB for the
+    /// lung CT slice). The default: uncached renders are bound by the PNG encoder.
+    case fast
+    /// libdeflate level 1, Up filter: half ISA-L's speed, ~6 % smaller.
+    case balanced
+    /// libdeflate level 6, Paeth filter: ~14 % smaller than `fast`, several times slower; for links
+    /// where bytes cost more than CPU.
+    case small
+
+    public var options: PNGOptions {
+        switch self {
+        case .fast: PNGOptions(deflater: .isal(level: 1), filter: .up)
+        case .balanced: PNGOptions(deflater: .libdeflate(level: 1), filter: .up)
+        case .small: PNGOptions(deflater: .libdeflate(level: 6), filter: .paeth)
+        }
+    }
+}
+
+/// One way of writing PNG: a deflate implementation with its level, and the row filter.
 public struct PNGOptions: Sendable, Equatable, Hashable {
-    /// PNG row filters (PNG §9); `adaptive` lets libpng choose per row.
+    /// PNG row filters (PNG §9); `adaptive` lets libpng choose per row, so it needs `.zlib`.
     public enum Filter: String, Sendable, CaseIterable {
         case none, sub, up, average, paeth, adaptive
     }
@@ -31,29 +50,58 @@ public struct PNGOptions: Sendable, Equatable, Hashable {
         case `default`, filtered, huffmanOnly, rle
     }
 
-    /// zlib level 0–9.
-    public var compressionLevel: Int
-    public var filter: Filter
-    public var strategy: Strategy
+    /// Who deflates the filtered rows.
+    public enum Deflater: Sendable, Hashable, CustomStringConvertible {
+        /// Intel ISA-L igzip, levels 0–3, with our own PNG container.
+        case isal(level: Int)
+        /// libdeflate, levels 1–12, with our own PNG container.
+        case libdeflate(level: Int)
+        /// zlib through libpng, levels 0–9: the fallback, and the only one with adaptive filtering.
+        case zlib(level: Int, strategy: Strategy)
 
-    public init(compressionLevel: Int = 1, filter: Filter = .up, strategy: Strategy = .rle) {
-        self.compressionLevel = compressionLevel
-        self.filter = filter
-        self.strategy = strategy
+        public var description: String {
+            switch self {
+            case .isal(let level): "isal-\(level)"
+            case .libdeflate(let level): "libdeflate-\(level)"
+            case .zlib(let level, let strategy): "zlib-\(level)-\(strategy.rawValue)"
+            }
+        }
     }
 
-    /// libpng's own defaults (level 6, adaptive filters): the baseline the benchmark compares with.
-    public static let libpngDefaults = PNGOptions(compressionLevel: 6, filter: .adaptive, strategy: .filtered)
+    public var deflater: Deflater
+    public var filter: Filter
 
-    var cOptions: cimg_png_options {
-        let filters: [Filter: cimg_png_filter] = [
-            .none: CIMG_PNG_FILTER_NONE, .sub: CIMG_PNG_FILTER_SUB, .up: CIMG_PNG_FILTER_UP,
-            .average: CIMG_PNG_FILTER_AVERAGE, .paeth: CIMG_PNG_FILTER_PAETH, .adaptive: CIMG_PNG_FILTER_ADAPTIVE,
-        ]
-        let strategies: [Strategy: cimg_zlib_strategy] = [
-            .default: CIMG_ZLIB_DEFAULT, .filtered: CIMG_ZLIB_FILTERED, .huffmanOnly: CIMG_ZLIB_HUFFMAN_ONLY, .rle: CIMG_ZLIB_RLE,
-        ]
-        return cimg_png_options(compression_level: Int32(compressionLevel), filter: filters[filter]!, strategy: strategies[strategy]!)
+    public init(deflater: Deflater, filter: Filter) {
+        self.deflater = deflater
+        self.filter = filter
+    }
+
+    /// The default: `PNGCompression.fast`.
+    public init() { self = PNGCompression.fast.options }
+
+    /// libpng's own defaults (zlib level 6, adaptive filters): the baseline the benchmark compares with.
+    public static let libpngDefaults = PNGOptions(deflater: .zlib(level: 6, strategy: .filtered), filter: .adaptive)
+
+    var cFilter: cimg_png_filter {
+        switch filter {
+        case .none: CIMG_PNG_FILTER_NONE
+        case .sub: CIMG_PNG_FILTER_SUB
+        case .up: CIMG_PNG_FILTER_UP
+        case .average: CIMG_PNG_FILTER_AVERAGE
+        case .paeth: CIMG_PNG_FILTER_PAETH
+        case .adaptive: CIMG_PNG_FILTER_ADAPTIVE
+        }
+    }
+}
+
+extension PNGOptions.Strategy {
+    var cStrategy: cimg_zlib_strategy {
+        switch self {
+        case .default: CIMG_ZLIB_DEFAULT
+        case .filtered: CIMG_ZLIB_FILTERED
+        case .huffmanOnly: CIMG_ZLIB_HUFFMAN_ONLY
+        case .rle: CIMG_ZLIB_RLE
+        }
     }
 }
 
@@ -86,20 +134,20 @@ public final class ImageEncoder: Sendable {
     }
 
     public func encodePNG(_ image: RenderedImage, options: PNGOptions? = nil) throws(DicomError) -> [UInt8] {
-        var settings = (options ?? png).cOptions
+        let settings = options ?? png
+        let filter = settings.cFilter
         return try collect { out, message, capacity in
             image.pixels.withUnsafeBufferPointer { pixels in
-                cimg_png_encode(
-                    pixels.baseAddress,
-                    UInt32(image.width),
-                    UInt32(image.height),
-                    UInt32(image.channels),
-                    image.rowStride,
-                    &settings,
-                    out,
-                    message,
-                    capacity
-                )
+                let (width, height, channels) = (UInt32(image.width), UInt32(image.height), UInt32(image.channels))
+                switch settings.deflater {
+                case .isal(let level), .libdeflate(let level):
+                    let deflater = if case .isal = settings.deflater { CIMG_DEFLATER_ISAL } else { CIMG_DEFLATER_LIBDEFLATE }
+                    var writer = cimg_png_writer_options(deflater: deflater, level: Int32(clamping: level), filter: filter)
+                    return cimg_png_write(pixels.baseAddress, width, height, channels, image.rowStride, &writer, out, message, capacity)
+                case .zlib(let level, let strategy):
+                    var libpng = cimg_png_options(compression_level: Int32(clamping: level), filter: filter, strategy: strategy.cStrategy)
+                    return cimg_png_encode(pixels.baseAddress, width, height, channels, image.rowStride, &libpng, out, message, capacity)
+                }
             }
         }
     }

@@ -25,6 +25,8 @@ public struct ServerConfiguration: Sendable {
     public var maximumFramesPerRequest: Int
     /// The box thumbnails fit in, unless the request gives a viewport.
     public var thumbnailSize: Int
+    /// How rendered PNGs are compressed.
+    public var pngCompression: PNGCompression = .fast
     /// Browser origins allowed by CORS; nil means "any on loopback, none elsewhere".
     public var corsOrigins: [String]?
     /// The in-process caches: encoded renders (L1) and decoded frames.

@@ -35,6 +35,7 @@ func openArchive(_ configuration: ServerConfiguration) throws -> Archive {
             maxFramesPerRequest: configuration.maximumFramesPerRequest,
             maxResponseBytes: configuration.maximumResponseBytes
         ),
-        cache: configuration.cache
+        cache: configuration.cache,
+        pngCompression: configuration.pngCompression
     )
 }

@@ -26,6 +26,7 @@ struct RenderCommand: AsyncParsableCommand {
     @Option(help: "Fit into WIDTHxHEIGHT, keeping the aspect ratio (never enlarges).") var size: String?
     @Option(help: "png or jpeg (default: from the output file's extension, else png).") var format: String?
     @Option(help: "JPEG quality, 1–100.") var quality: Int = 90
+    @Option(help: "PNG compression: fast, balanced or small.") var pngCompression: String = PNGCompression.fast.rawValue
     @Option(help: "The presets directory.") var presets: String?
     // Optional to the parser, required by run(): ArgumentParser reports a missing option (and the errors of
     // validate()) before an unknown one, so a mistyped `--out` would be told that --output is missing.
@@ -36,6 +37,7 @@ struct RenderCommand: AsyncParsableCommand {
         if preset != nil && window != nil { throw ValidationError("give --preset or --window, not both") }
         if frame < 1 { throw ValidationError("--frame starts at 1") }
         if !(1...100).contains(quality) { throw ValidationError("--quality must be 1–100") }
+        if PNGCompression(rawValue: pngCompression) == nil { throw ValidationError("--png-compression must be fast, balanced or small") }
     }
 
     func run() async throws {
@@ -50,7 +52,8 @@ struct RenderCommand: AsyncParsableCommand {
         do {
             let file = try DicomFile(path: self.file)
             let image = try InstanceRenderer().render(file, frame: frame, request: RenderRequest(voi: voi, viewport: viewport))
-            encoded = try ImageEncoder().encode(image, as: imageFormat, jpeg: JPEGOptions(quality: quality))
+            let png = PNGCompression(rawValue: pngCompression) ?? .fast
+            encoded = try ImageEncoder(png: png.options).encode(image, as: imageFormat, jpeg: JPEGOptions(quality: quality))
         } catch {
             throw error.kind == .invalidRenderParameters
                 ? CommandFailure.usage(error.message)

@@ -32,6 +32,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ServeSettings.maxUploadMb.help) var maxUploadMb: Int?
     @Option(help: ServeSettings.maxFramesPerRequest.help) var maxFramesPerRequest: Int?
     @Option(help: ServeSettings.thumbnailSize.help) var thumbnailSize: Int?
+    @Option(help: ServeSettings.pngCompression.help) var pngCompression: String?
     @Option(help: ServeSettings.corsOrigins.help) var corsOrigins: String?
     @Option(help: ServeSettings.cacheMb.help) var cacheMb: Int?
     @Option(help: ServeSettings.frameCacheMb.help) var frameCacheMb: Int?
@@ -144,7 +145,8 @@ struct ServeCommand: AsyncParsableCommand {
             (S.webDir, webDir.map(ConfigContent.string)), (S.logLevel, logLevel.map(ConfigContent.string)),
             (S.renderThreads.setting, renderThreads.map(ConfigContent.int)), (S.maxUploadMb.setting, maxUploadMb.map(ConfigContent.int)),
             (S.maxFramesPerRequest.setting, maxFramesPerRequest.map(ConfigContent.int)),
-            (S.thumbnailSize.setting, thumbnailSize.map(ConfigContent.int)), (S.rateLimit, rateLimit.map(ConfigContent.string)),
+            (S.thumbnailSize.setting, thumbnailSize.map(ConfigContent.int)), (S.pngCompression, pngCompression.map(ConfigContent.string)),
+            (S.rateLimit, rateLimit.map(ConfigContent.string)),
             (S.rateLimitBurst.setting, rateLimitBurst.map(ConfigContent.int)), (S.rateLimitIngest, rateLimitIngest.map(ConfigContent.string)),
             (S.rateLimitViewing, rateLimitViewing.map(ConfigContent.string)), (S.trustedProxies, trustedProxies.map(list)),
             (S.publicUrl, publicURL.map(ConfigContent.string)), (S.redisUrl, redisUrl.map(ConfigContent.string)),

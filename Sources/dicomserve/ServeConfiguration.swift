@@ -1,4 +1,5 @@
 import DicomArchive
+import DicomCodec
 import DicomServer
 import Redis
 
@@ -22,6 +23,12 @@ extension ServerConfiguration {
         configuration.maximumUploadSize = try reader.value(S.maxUploadMb) << 20
         configuration.maximumFramesPerRequest = try reader.value(S.maxFramesPerRequest)
         configuration.thumbnailSize = try reader.value(S.thumbnailSize)
+        if let name = try reader.string(S.pngCompression) {
+            guard let compression = PNGCompression(rawValue: name) else {
+                throw reader.refusal(S.pngCompression, "must be fast, balanced or small")
+            }
+            configuration.pngCompression = compression
+        }
         configuration.corsOrigins = try reader.strings(S.corsOrigins)
         configuration.cache = try cache(reader)
         configuration.rateLimits = try rateLimits(reader)

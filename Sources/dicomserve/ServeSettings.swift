@@ -26,6 +26,11 @@ enum ServeSettings {
         range: 1...100_000
     )
     static let thumbnailSize = IntegerSetting("thumbnailSize", "Thumbnails fit in this many pixels square", default: 256, range: 16...4096)
+    static let pngCompression = ServeSetting(
+        "pngCompression",
+        "PNG compression: fast (ISA-L), balanced or small (libdeflate); see benchmarks/README.md",
+        default: "fast"
+    )
     static let corsOrigins = ServeSetting(
         "corsOrigins",
         "Browser origins allowed by CORS, comma-separated, or *",
@@ -121,7 +126,7 @@ enum ServeSettings {
     /// Every setting: what the config file and the `DICOMSERVE_*` variables may name.
     static let all: [ServeSetting] = [
         host, port.setting, dataDir, presets, webDir, renderThreads.setting, maxUploadMb.setting, maxFramesPerRequest.setting,
-        thumbnailSize.setting, corsOrigins, cacheMb.setting, frameCacheMb.setting, renderedTtl.setting, metadataTtl.setting,
+        thumbnailSize.setting, pngCompression, corsOrigins, cacheMb.setting, frameCacheMb.setting, renderedTtl.setting, metadataTtl.setting,
         redisUrl, redisTimeoutMs.setting, rateLimit, rateLimitBurst.setting, rateLimitIngest, rateLimitViewing, trustedProxies,
         publicUrl, idleTimeout.setting, apiKeysFile, apiKeys, jwtSecretFile, jwtPublicKeyFiles, jwtIssuer, jwtAudience,
         insecureNoAuth, logLevel, parseIsolation, parseCpuSeconds.setting, parseMemoryMb.setting, config,

@@ -90,7 +90,12 @@ struct CacheTests {
         configuration.cache.renderedTimeToLive = .seconds(600)
         try await JSONAPITests.withArchive(configuration: configuration) { router, archive in
             let (row, path) = try Self.ctPath(archive)
-            let key = CacheKeys.render(row, options: try JSONAPIRoutes<DicomRequestContext>.lungOptions(archive), generation: archive.cacheGeneration)
+            let key = CacheKeys.render(
+                row,
+                options: try JSONAPIRoutes<DicomRequestContext>.lungOptions(archive),
+                png: .fast,
+                generation: archive.cacheGeneration
+            )
             try await Application(router: router).test(.router) { client in
                 func cache() async throws -> String? {
                     try await client.execute(uri: path, method: .get) { $0.headers[.xCache] }

@@ -48,7 +48,7 @@ import Testing
     static func lungRender(_ archive: Archive) throws -> (path: String, key: String) {
         let (row, path) = try CacheTests.ctPath(archive)
         let options = try JSONAPIRoutes<DicomRequestContext>.lungOptions(archive)
-        return (path, CacheKeys.render(row, options: options, generation: archive.cacheGeneration).description)
+        return (path, CacheKeys.render(row, options: options, png: .fast, generation: archive.cacheGeneration).description)
     }
 
     @Test func rendersAreSharedThroughRedisWithTheirTTL() async throws {
@@ -283,7 +283,7 @@ struct RateLimitTests {
             let client = RedisClient(endpoint: try RedisEndpoint(url: redis.url))
             var options = RenderOptions()
             options.voi = .window(Window(center: 40, width: 400))
-            let key = CacheKeys.render(row, options: options, generation: archive.cacheGeneration).description
+            let key = CacheKeys.render(row, options: options, png: .fast, generation: archive.cacheGeneration).description
             try await Application(router: router).test(.router) { http in
                 try await http.execute(uri: "/api/v1/dicom/images/\(row.sopInstanceUID)/rendered?window=400&level=40", method: .get) { _ in }
                 try await RedisCacheTests.waitForKey(client, key)

@@ -109,6 +109,7 @@ struct CommandLineTests {
             ["render", Self.ct, "--size", "0x10", "-o", output],
             ["render", Self.ct, "--preset", "lung", "--window", "1,2", "-o", output],
             ["render", Self.ct, "--format", "gif", "-o", output],
+            ["render", Self.ct, "--png-compression", "zopfli", "-o", output],
             ["render", Self.ct], ["nosuchcommand"],
         ] {
             let result = try Self.dicomserve(arguments.first!, arguments.dropFirst().map { $0 }[...])

@@ -45,6 +45,7 @@ struct FirstHourTests {
             ([:], #"{"prot": 8080}"#, [#"unknown key "prot""#, #"did you mean "port"?"#]),
             ([:], #"{"corsOrigins": "https://a.example"}"#, [#"key "corsOrigins""#, "an array of strings"]),
             ([:], #"{"logLevel": "loud"}"#, [#"key "logLevel" = "loud""#, "trace, debug, info"]),
+            (["DICOMSERVE_PNG_COMPRESSION": "tiny"], nil, ["DICOMSERVE_PNG_COMPRESSION=\"tiny\"", "fast, balanced or small"]),
             ([:], "[1, 2]", ["is not a JSON object"]),
         ] as [([String: String], String?, [String])]
     )

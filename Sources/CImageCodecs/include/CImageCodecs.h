@@ -1,5 +1,6 @@
 /*
- * CImageCodecs: PNG (libpng) and JPEG (libturbojpeg) encoders writing into a growable buffer.
+ * CImageCodecs: PNG (libpng, or our own writer around ISA-L / libdeflate) and JPEG (libturbojpeg) encoders
+ * writing into a growable buffer.
  * libpng's setjmp/longjmp error handling stays inside png.c; no Swift frame is ever jumped over.
  */
 #ifndef CIMAGECODECS_H
@@ -56,6 +57,25 @@ typedef struct cimg_png_options {
 cimg_status cimg_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height, uint32_t channels,
                             size_t row_stride, const cimg_png_options *options, cimg_buffer *out,
                             char *message, size_t message_capacity);
+
+/// The deflate implementations cimg_png_write can use.
+typedef enum cimg_deflater {
+    CIMG_DEFLATER_ISAL = 0,    ///< Intel ISA-L igzip, levels 0–3: the fastest by far
+    CIMG_DEFLATER_LIBDEFLATE,  ///< libdeflate, levels 1–12: smaller output for more time
+} cimg_deflater;
+
+typedef struct cimg_png_writer_options {
+    cimg_deflater deflater;
+    int level;                 ///< ISA-L 0–3, libdeflate 1–12
+    cimg_png_filter filter;    ///< one filter for every row; ADAPTIVE is refused (libpng's encoder has it)
+} cimg_png_writer_options;
+
+/// Encodes 8-bit grey (channels 1) or RGB (channels 3) pixels as PNG with the container written here
+/// and the deflate done by ISA-L or libdeflate. `out` is reused: its size is reset, its memory kept.
+/// Scratch memory is per thread and reused between calls; safe to call from any number of threads.
+cimg_status cimg_png_write(const uint8_t *pixels, uint32_t width, uint32_t height, uint32_t channels,
+                           size_t row_stride, const cimg_png_writer_options *options, cimg_buffer *out,
+                           char *message, size_t message_capacity);
 
 /// A libturbojpeg compressor bound to one configuration for its whole life: libturbojpeg 2.1.5
 /// corrupts a baseline encode made on a handle that earlier made a progressive one. Not thread-safe.
