@@ -4,9 +4,11 @@ public enum VOIFunction: String, Sendable, Equatable, CaseIterable, Codable {
     case linearExact = "LINEAR_EXACT"
     case sigmoid = "SIGMOID"
 
-    /// Parses a function name as files and query strings spell it (case-insensitive).
+    /// Parses a function name as files spell it (`LINEAR_EXACT`) and as PS3.18's rendered-resource
+    /// `window` parameter does (`linear-exact`, §8.3.5.1.3); case-insensitive.
     public init?(name: String) {
-        self.init(rawValue: name.trimmingSpaces().uppercased())
+        let spelled = name.trimmingSpaces().uppercased()
+        self.init(rawValue: spelled == "LINEAR-EXACT" ? "LINEAR_EXACT" : spelled)
     }
 }
 

@@ -2,12 +2,22 @@ import DicomStorage
 import DicomWeb
 
 /// Catalog rows as QIDO-RS results in the DICOM JSON model (PS3.18 Tables 10.6.3-3 to -5).
+///
+/// An attribute the catalog has no value for is left out rather than sent as `{"vr": "CS"}` without a
+/// `Value`: the JSON model allows both, but OHIF up to 3.11 throws on the empty form (ModalitiesInStudy
+/// of a study without a modality made its whole study list fail), as do other clients that index
+/// `Value[0]` unguarded.
 enum QIDOResults {
+    /// The elements that have a value, as one data set.
+    static func answer(_ elements: [DicomElement]) -> DicomDataSet {
+        DicomDataSet(elements: elements.filter(\.hasValue))
+    }
+
     static func text(_ group: UInt16, _ element: UInt16, _ vr: String, _ value: String?) -> DicomElement {
         DicomElement(
             tag: DicomTag(group, element),
             vr: vr,
-            value: .text(value.map { $0.split(separator: "\\", omittingEmptySubsequences: false).map(String.init) } ?? [])
+            value: .text(value.flatMap { $0.isEmpty ? nil : $0.split(separator: "\\", omittingEmptySubsequences: false).map(String.init) } ?? [])
         )
     }
 
@@ -24,7 +34,7 @@ enum QIDOResults {
     }
 
     static func study(_ row: StudyRow, baseURL: String) -> DicomDataSet {
-        DicomDataSet(elements: [
+        answer([
             text(0x0008, 0x0005, "CS", "ISO_IR 192"),
             text(0x0008, 0x0020, "DA", row.studyDate),
             text(0x0008, 0x0030, "TM", row.studyTime),
@@ -45,7 +55,7 @@ enum QIDOResults {
     }
 
     static func series(_ row: SeriesRow, baseURL: String) -> DicomDataSet {
-        DicomDataSet(elements: [
+        answer([
             text(0x0008, 0x0005, "CS", "ISO_IR 192"),
             text(0x0008, 0x0021, "DA", row.seriesDate),
             text(0x0008, 0x0060, "CS", row.modality),
@@ -60,7 +70,7 @@ enum QIDOResults {
     }
 
     static func instance(_ row: InstanceRow, baseURL: String) -> DicomDataSet {
-        DicomDataSet(elements: [
+        answer([
             text(0x0008, 0x0005, "CS", "ISO_IR 192"),
             text(0x0008, 0x0016, "UI", row.sopClassUID),
             text(0x0008, 0x0018, "UI", row.sopInstanceUID),
@@ -78,5 +88,17 @@ enum QIDOResults {
             unsignedShort(0x0028, 0x0011, row.columns),
             unsignedShort(0x0028, 0x0100, row.bitsAllocated),
         ])
+    }
+}
+
+extension DicomElement {
+    /// Whether there is anything to send: text with at least one non-empty value, or bytes.
+    fileprivate var hasValue: Bool {
+        switch value {
+        case .text(let values): values.contains { !$0.isEmpty }
+        case .binary(let bytes): !bytes.isEmpty
+        case .sequence(let items): !items.isEmpty
+        case .bulk: true
+        }
     }
 }

@@ -52,6 +52,12 @@ struct VOIFormulaTests {
         #expect(Window(parsing: "-600,1500") == Window(center: -600, width: 1500))
         #expect(Window(parsing: " 40 , 400 , sigmoid ") == Window(center: 40, width: 400, function: .sigmoid))
         #expect(Window(parsing: "40,0.5,LINEAR_EXACT") == Window(center: 40, width: 0.5, function: .linearExact))
+        // PS3.18 §8.3.5.1.3 spells the functions linear, linear-exact and sigmoid.
+        #expect(Window(parsing: "40,0.5,linear-exact") == Window(center: 40, width: 0.5, function: .linearExact))
+        #expect(Window(parsing: "40,400,linear") == Window(center: 40, width: 400, function: .linear))
+        #expect(Window(parsing: "40,400,sigmoid") == Window(center: 40, width: 400, function: .sigmoid))
+        #expect(Window(parsing: "40,400,linear exact") == nil)
+        #expect(Window(parsing: "40,400,exact") == nil)
         for bad in ["40", "40,0", "40,400,CUBIC", "a,b", "1,2,3,4", ""] { #expect(Window(parsing: bad) == nil, "\(bad)") }
     }
 

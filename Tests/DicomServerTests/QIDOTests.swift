@@ -62,6 +62,27 @@ struct QIDOTests {
         }
     }
 
+    /// OHIF up to 3.11 indexes `Value[0]` of what it is sent: an attribute without a value is left out.
+    @Test func attributesWithoutAValueAreLeftOut() async throws {
+        try await JSONAPITests.withRouter { router, _ in
+            try await Application(router: router).test(.router) { client in
+                var answers: [[String: [String: Any]]] = []
+                for uri in ["/dicomweb/studies", "/dicomweb/series", "/dicomweb/instances"] {
+                    answers += try await client.execute(uri: uri, method: .get) { try Self.array($0.body) }
+                }
+                #expect(answers.count > 6)
+                for answer in answers {
+                    for (tag, element) in answer {
+                        #expect((element["Value"] as? [Any])?.isEmpty == false, "\(tag) is sent without a value: \(element)")
+                    }
+                }
+                // The fixtures' studies have no accession number and no referring physician: left out.
+                let studies = try await client.execute(uri: "/dicomweb/studies", method: .get) { try Self.array($0.body) }
+                #expect(studies.contains { $0["00080050"] == nil || $0["00080090"] == nil })
+            }
+        }
+    }
+
     @Test func acceptNegotiationAndErrors() async throws {
         try await JSONAPITests.withRouter { router, _ in
             try await Application(router: router).test(.router) { client in

@@ -42,6 +42,28 @@ struct WADORenderedTests {
                     #expect(response.status == .ok && response.headers[.contentType] == "image/png")
                     #expect(Array(response.body.readableBytesView) == expected)
                 }
+                // PS3.18's own spellings of the function (§8.3.5.1.3), lower case and with a hyphen.
+                for spelled in ["sigmoid", "Sigmoid"] {
+                    try await client.execute(
+                        uri: Self.path(ct) + "/rendered?window=-600,1500,\(spelled)",
+                        method: .get,
+                        headers: [.accept: "image/png"]
+                    ) {
+                        #expect(Array($0.body.readableBytesView) == expected, "\(spelled)")
+                    }
+                }
+                let exact = try ImageEncoder().encodePNG(
+                    try InstanceRenderer().render(
+                        DicomFile(path: ct.filePath),
+                        request: RenderRequest(voi: .window(Window(center: 40, width: 400, function: .linearExact)))
+                    )
+                )
+                for spelled in ["linear-exact", "LINEAR_EXACT"] {
+                    try await client.execute(uri: Self.path(ct) + "/rendered?window=40,400,\(spelled)", method: .get, headers: [.accept: "image/png"])
+                    {
+                        #expect($0.status == .ok && Array($0.body.readableBytesView) == exact, "\(spelled)")
+                    }
+                }
                 try await client.execute(uri: Self.path(cine) + "/frames/5/rendered?accept=image/png", method: .get) { response in
                     #expect(Array(response.body.readableBytesView) == expectedFrame)
                 }
