@@ -42,11 +42,12 @@ let package = Package(
             pkgConfig: "libopenjp2",
             providers: [.apt(["libopenjp2-7-dev"])]
         ),
+        // OpenJPH decodes HTJ2K (Debian's openjph.pc names no library, so it is linked by name).
         .target(
             name: "CDCMTK",
             dependencies: ["COpenJPEG"],
             cxxSettings: [.unsafeFlags(["-fexceptions"])],
-            linkerSettings: dcmtkLibraries
+            linkerSettings: dcmtkLibraries + [.linkedLibrary("openjph")]
         ),
         .systemLibrary(name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(

@@ -132,7 +132,8 @@ static dcmshim_limits effectiveLimits(const dcmshim_limits *limits) {
 }
 
 /// Checks size and the "DICM" prefix ourselves: DCMTK would otherwise guess at headerless data.
-static void checkPart10Header(const char *path, const dcmshim_limits &limits) {
+/// Returns the Transfer Syntax UID found in the meta group's first bytes (empty if not there).
+static std::string checkPart10Header(const char *path, const dcmshim_limits &limits) {
     struct stat info;
     if (stat(path, &info) != 0) throw Failure(DCMSHIM_ERR_IO, std::string("cannot open file: ") + std::strerror(errno));
     if (!S_ISREG(info.st_mode)) throw Failure(DCMSHIM_ERR_IO, "not a regular file");
@@ -163,11 +164,12 @@ static void checkPart10Header(const char *path, const dcmshim_limits &limits) {
         if (offset + 8 + length > got) break;
         std::string uid(reinterpret_cast<const char *>(header + offset + 8), length);
         while (!uid.empty() && (uid.back() == '\0' || uid.back() == ' ')) uid.pop_back();
-        if (DcmXfer(uid.c_str()).getXfer() == EXS_Unknown) {
+        if (DcmXfer(uid.c_str()).getXfer() == EXS_Unknown && !dcmshim::isHTJ2KSyntax(uid)) {
             throw Failure(DCMSHIM_ERR_UNSUPPORTED_TRANSFER_SYNTAX, "unknown transfer syntax " + uid);
         }
-        break;
+        return uid;
     }
+    return std::string();
 }
 
 // ---- open / close ----------------------------------------------------------------------------------
@@ -180,12 +182,15 @@ dcmshim_status dcmshim_open_file(const char *path, const dcmshim_limits *limits,
     dcmshim_file *file = nullptr;
     dcmshim_status status = guarded(message, capacity, [&] {
         dcmshim_limits effective = effectiveLimits(limits);
-        checkPart10Header(path, effective);
+        std::string metaSyntax = checkPart10Header(path, effective);
         file = new dcmshim_file();
         file->limits = effective;
-        // Values over 4 KiB (pixel data, above all) stay on disk until they are used.
-        OFCondition condition = file->format.loadFile(OFFilename(path), EXS_Unknown, EGL_noChange, 4096,
-                                                      ERM_fileOnly);
+        // Values over 4 KiB (pixel data, above all) stay on disk until they are used. DCMTK 3.6.7 does not
+        // know the HTJ2K syntaxes and would refuse the file; their data set is explicit VR little endian,
+        // which it is told (the meta group was read by us already and is read again by DCMTK).
+        bool htj2k = dcmshim::isHTJ2KSyntax(metaSyntax);
+        OFCondition condition = file->format.loadFile(OFFilename(path), htj2k ? EXS_LittleEndianExplicit : EXS_Unknown,
+                                                      EGL_noChange, 4096, htj2k ? ERM_autoDetect : ERM_fileOnly);
         if (condition.bad()) {
             // DCMTK's words for a short file ("I/O suspension or premature end of stream") name its
             // stream, not the problem.
@@ -345,12 +350,19 @@ dcmshim_status dcmshim_frame_info_get(dcmshim_file *file, dcmshim_frame_info *in
 
 dcmshim_status dcmshim_decode_frame(dcmshim_file *file, uint32_t frame_index, void *buffer, size_t capacity,
                                     dcmshim_frame_info *decoded, char *message, size_t message_capacity) {
+    return dcmshim_decode_frame_with(file, frame_index, nullptr, buffer, capacity, decoded, message, message_capacity);
+}
+
+dcmshim_status dcmshim_decode_frame_with(dcmshim_file *file, uint32_t frame_index, const dcmshim_decode_options *options,
+                                         void *buffer, size_t capacity, dcmshim_frame_info *decoded, char *message,
+                                         size_t message_capacity) {
     if (!file || !buffer || !decoded) {
         return report(Failure(DCMSHIM_ERR_INTERNAL, "null argument"), message, message_capacity);
     }
+    dcmshim_decode_options effective = options ? *options : dcmshim_decode_options{0, 0};
     return guarded(message, message_capacity, [&] {
         *decoded = dcmshim::decodeFrame(*file->format.getDataset(), file->limits, file->transferSyntax, frame_index,
-                                        static_cast<uint8_t *>(buffer), capacity, file->fragments);
+                                        static_cast<uint8_t *>(buffer), capacity, file->fragments, effective);
     });
 }
 

@@ -33,14 +33,23 @@ struct FragmentMap {
 dcmshim_frame_info readFrameInfo(DcmItem &dataset, const dcmshim_limits &limits);
 
 dcmshim_frame_info decodeFrame(DcmItem &dataset, const dcmshim_limits &limits, const std::string &transferSyntax,
-                               uint32_t frameIndex, uint8_t *buffer, size_t capacity, FragmentMap &fragments);
+                               uint32_t frameIndex, uint8_t *buffer, size_t capacity, FragmentMap &fragments,
+                               const dcmshim_decode_options &options);
+
+/// The HTJ2K transfer syntaxes (1.2.840.10008.1.2.4.201–203), which DCMTK 3.6.7 does not know.
+bool isHTJ2KSyntax(const std::string &uid);
 
 std::vector<uint8_t> encapsulatedFrame(DcmItem &dataset, const dcmshim_limits &limits, uint32_t frameIndex,
                                        FragmentMap &fragments);
 
-/// Decodes a JPEG 2000 codestream (or JP2 file) with OpenJPEG into `buffer`, laid out as `info` says.
+/// Decodes a JPEG 2000 codestream (or JP2 file) with OpenJPEG into `buffer`, laid out as `info` says;
+/// `info` is updated to what was decoded (smaller when `options` reduce the resolution).
 void decodeJPEG2000(const std::vector<uint8_t> &codestream, dcmshim_frame_info &info, uint8_t *buffer,
-                    size_t capacity);
+                    size_t capacity, const dcmshim_decode_options &options);
+
+/// Decodes an HTJ2K codestream with OpenJPH into `buffer`, skipping `reduction` resolution levels.
+void decodeHTJ2K(const std::vector<uint8_t> &codestream, dcmshim_frame_info &info, uint8_t *buffer, size_t capacity,
+                 uint32_t reduction);
 
 /// Decodes one RLE Lossless frame (all its fragments, concatenated) into `buffer`, colour-by-pixel.
 void decodeRLE(const std::vector<uint8_t> &frame, dcmshim_frame_info &info, uint8_t *buffer, size_t capacity);

@@ -1,8 +1,11 @@
-// JPEG 2000 frames through OpenJPEG (DCMTK has no JPEG 2000 codec). Reads from memory, one thread.
+// JPEG 2000 frames through OpenJPEG (DCMTK has no JPEG 2000 codec). Reads from memory; optionally with
+// several threads and at a reduced resolution (wavelet levels skipped), for thumbnails and small viewports.
 #include "dcmshim_internal.h"
 
 #include <openjpeg.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 
@@ -59,7 +62,7 @@ struct ImageDeleter { void operator()(opj_image_t *image) const { opj_image_dest
 }  // namespace
 
 void decodeJPEG2000(const std::vector<uint8_t> &codestream, dcmshim_frame_info &info, uint8_t *buffer,
-                    size_t capacity) {
+                    size_t capacity, const dcmshim_decode_options &options) {
     if (codestream.size() < 12) throw Failure(DCMSHIM_ERR_DECODE, "the JPEG 2000 frame is empty or truncated");
     static const uint8_t jp2Signature[12] = {0, 0, 0, 12, 'j', 'P', ' ', ' ', 0x0D, 0x0A, 0x87, 0x0A};
     bool isJP2 = std::memcmp(codestream.data(), jp2Signature, 12) == 0;
@@ -76,6 +79,8 @@ void decodeJPEG2000(const std::vector<uint8_t> &codestream, dcmshim_frame_info &
     opj_dparameters_t parameters;
     opj_set_default_decoder_parameters(&parameters);
     if (!opj_setup_decoder(codec.get(), &parameters)) throw Failure(DCMSHIM_ERR_INTERNAL, "cannot set up OpenJPEG");
+    // OpenJPEG decodes code blocks of one tile in parallel; a failure to start threads leaves it on one.
+    if (options.threads > 1) (void)opj_codec_set_threads(codec.get(), int(options.threads < 64 ? options.threads : 64));
 
     MemoryReader reader{codestream.data(), codestream.size(), 0};
     std::unique_ptr<opj_stream_t, StreamDeleter> stream(opj_stream_create(64 * 1024, OPJ_TRUE));
@@ -102,13 +107,31 @@ void decodeJPEG2000(const std::vector<uint8_t> &codestream, dcmshim_frame_info &
                                               std::to_string(height) + ", the header says " +
                                               std::to_string(info.columns) + "×" + std::to_string(info.rows));
     }
+    // Skip at most as many resolution levels as every component has (numresolutions - 1 wavelet levels).
+    uint32_t reduction = 0;
+    if (options.resolution_reduction > 0) {
+        opj_codestream_info_v2_t *layout = opj_get_cstr_info(codec.get());
+        if (layout && layout->m_default_tile_info.tccp_info) {
+            uint32_t levels = UINT32_MAX;
+            for (OPJ_UINT32 component = 0; component < layout->nbcomps; ++component) {
+                uint32_t resolutions = layout->m_default_tile_info.tccp_info[component].numresolutions;
+                levels = std::min(levels, resolutions > 0 ? resolutions - 1 : 0u);
+            }
+            reduction = std::min(options.resolution_reduction, levels == UINT32_MAX ? 0u : levels);
+        }
+        opj_destroy_cstr_info(&layout);
+        if (reduction > 0 && !opj_set_decoded_resolution_factor(codec.get(), reduction)) reduction = 0;
+    }
     if (!opj_decode(codec.get(), stream.get(), image.get()) || !opj_end_decompress(codec.get(), stream.get())) {
         throw Failure(DCMSHIM_ERR_DECODE, "JPEG 2000 decoding failed" + (message.empty() ? "" : ": " + message));
     }
-    size_t pixels = size_t(info.rows) * info.columns;
+    // A reduced decode is ceil(size / 2^reduction) in each dimension (the image origin is 0 in DICOM).
+    uint32_t columns = uint32_t((uint64_t(info.columns) + (1u << reduction) - 1) >> reduction);
+    uint32_t rows = uint32_t((uint64_t(info.rows) + (1u << reduction) - 1) >> reduction);
+    size_t pixels = size_t(rows) * columns;
     for (OPJ_UINT32 component = 0; component < image->numcomps; ++component) {
         const opj_image_comp_t &plane = image->comps[component];
-        if (plane.w != info.columns || plane.h != info.rows || plane.dx != 1 || plane.dy != 1 || !plane.data) {
+        if (plane.w != columns || plane.h != rows || plane.dx != 1 || plane.dy != 1 || !plane.data) {
             throw Failure(DCMSHIM_ERR_UNSUPPORTED_PIXEL_FORMAT, "subsampled JPEG 2000 components are not supported");
         }
     }
@@ -136,6 +159,8 @@ void decodeJPEG2000(const std::vector<uint8_t> &codestream, dcmshim_frame_info &
         }
         }
     }
+    info.rows = rows;
+    info.columns = columns;
     info.planar_configuration = 0;
     // The codestream's multiple-component transform is undone by OpenJPEG: what remains is RGB.
     if (std::strcmp(info.photometric, "YBR_ICT") == 0 || std::strcmp(info.photometric, "YBR_RCT") == 0) {

@@ -21,6 +21,7 @@ namespace {
 
 const char *const kJPEG2000Lossless = "1.2.840.10008.1.2.4.90";
 const char *const kJPEG2000 = "1.2.840.10008.1.2.4.91";
+const char *const kHTJ2KSyntaxes[] = {"1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.202", "1.2.840.10008.1.2.4.203"};
 const char *const kRLELossless = "1.2.840.10008.1.2.5";
 
 std::string tagName(const DcmTagKey &key) {
@@ -47,7 +48,19 @@ uint32_t optionalUint16(DcmItem &dataset, const DcmTagKey &key, uint32_t fallbac
     return dataset.findAndGetUint16(key, value).good() ? value : fallback;
 }
 
+}  // namespace
+
+bool isHTJ2KSyntax(const std::string &uid) {
+    for (const char *syntax : kHTJ2KSyntaxes) {
+        if (uid == syntax) return true;
+    }
+    return false;
+}
+
+namespace {
+
 bool isEncapsulatedSyntax(const std::string &uid) {
+    if (isHTJ2KSyntax(uid)) return true;
     DcmXfer xfer(uid.c_str());
     return xfer.getXfer() != EXS_Unknown && xfer.isEncapsulated();
 }
@@ -325,7 +338,8 @@ std::vector<uint8_t> encapsulatedFrame(DcmItem &dataset, const dcmshim_limits &l
 }
 
 dcmshim_frame_info decodeFrame(DcmItem &dataset, const dcmshim_limits &limits, const std::string &transferSyntax,
-                               uint32_t frameIndex, uint8_t *buffer, size_t capacity, FragmentMap &fragments) {
+                               uint32_t frameIndex, uint8_t *buffer, size_t capacity, FragmentMap &fragments,
+                               const dcmshim_decode_options &options) {
     dcmshim_frame_info info = readFrameInfo(dataset, limits);
     checkFrameIndex(info, frameIndex);
     if (capacity < info.frame_bytes + (info.frame_bytes & 1)) {
@@ -349,7 +363,13 @@ dcmshim_frame_info decodeFrame(DcmItem &dataset, const dcmshim_limits &limits, c
 
     if (info.is_encapsulated && (transferSyntax == kJPEG2000Lossless || transferSyntax == kJPEG2000)) {
         std::vector<uint8_t> codestream = frameFragments(dataset, info.number_of_frames, frameIndex, fragments);
-        decodeJPEG2000(codestream, info, buffer, capacity);
+        decodeJPEG2000(codestream, info, buffer, capacity, options);
+        return info;
+    }
+
+    if (isHTJ2KSyntax(transferSyntax)) {
+        std::vector<uint8_t> codestream = frameFragments(dataset, info.number_of_frames, frameIndex, fragments);
+        decodeHTJ2K(codestream, info, buffer, capacity, options.resolution_reduction);
         return info;
     }
 

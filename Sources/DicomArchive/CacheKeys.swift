@@ -33,6 +33,8 @@ public struct FrameKey: Hashable, Sendable {
     /// `InstanceRow.contentVersion` of the object decoded.
     public var version: String
     public var frame: Int
+    /// Wavelet levels skipped (JPEG 2000, HTJ2K); 0 for a full decode.
+    public var resolutionReduction: Int
 }
 
 /// A built document's cache key with the entity tag its answer carries.
@@ -77,8 +79,8 @@ public enum CacheKeys {
     static func renderPattern(sopInstanceUID uid: String) -> String { "dicomserve:*:rendered:\(uid):*" }
 
     /// The key of a decoded frame of the stored object in `row`.
-    static func frame(_ row: InstanceRow, frame: Int) -> FrameKey {
-        FrameKey(sopInstanceUID: row.sopInstanceUID, version: row.contentVersion, frame: frame)
+    static func frame(_ row: InstanceRow, frame: Int, resolutionReduction: Int = 0) -> FrameKey {
+        FrameKey(sopInstanceUID: row.sopInstanceUID, version: row.contentVersion, frame: frame, resolutionReduction: resolutionReduction)
     }
 
     /// The key of a series' WADO-RS metadata document: it changes with the series (its version), the

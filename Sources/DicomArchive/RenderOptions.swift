@@ -50,4 +50,6 @@ public enum CacheOutcome: String, Sendable {
 public struct DecodedFrame: Sendable {
     public var pixels: PixelFrame
     public var dataSet: DicomDataSet
+    /// Set when the frame was decoded below its stored size (wavelet levels skipped).
+    public var reducedDecode: ReducedDecode?
 }

@@ -156,15 +156,12 @@ public final class RenderingService: Sendable {
 
     private func renderDecoded(_ row: InstanceRow, options: RenderOptions) throws -> RenderedImageResult {
         let format = options.format.rawValue
-        let decoded = try metrics.time("decode", format: format) { try decodedFrame(row, frame: options.frame) }
+        var request = RenderRequest(voi: options.voi, viewport: options.viewport)
+        let decoded = try metrics.time("decode", format: format) { try decodedFrame(row, frame: options.frame, for: request) }
+        request.reducedDecode = decoded.reducedDecode
         // The imaging pipeline does all of the presentation: modality, VOI, photometric, then the viewport.
         let image = try metrics.time("present", format: format) { () throws(DicomError) in
-            try renderer.render(
-                decoded.pixels,
-                dataSet: decoded.dataSet,
-                frame: options.frame,
-                request: RenderRequest(voi: options.voi, viewport: options.viewport)
-            )
+            try renderer.render(decoded.pixels, dataSet: decoded.dataSet, frame: options.frame, request: request)
         }
         let bytes = try metrics.time("encode", format: format) { () throws(DicomError) in
             try encoder.encode(image, as: options.format, jpeg: JPEGOptions(quality: options.quality))
@@ -179,13 +176,57 @@ public final class RenderingService: Sendable {
         )
     }
 
-    /// A decoded frame and its dataset, from the decoded-frame cache or the stored object.
-    private func decodedFrame(_ row: InstanceRow, frame: Int) throws -> DecodedFrame {
-        let key = CacheKeys.frame(row, frame: frame)
-        if let cached = caches.decodedFrames.value(for: key) { return cached }
+    /// A decoded frame and its dataset, from the decoded-frame cache or the stored object. A JPEG 2000
+    /// or HTJ2K frame for a small viewport is decoded at a reduced resolution
+    /// (`InstanceRenderer.decodeOptions`) and kept under its own key, even when the full frame is cached:
+    /// one request always takes one path, so a render key names one set of bytes on every replica.
+    private func decodedFrame(_ row: InstanceRow, frame: Int, for request: RenderRequest) throws -> DecodedFrame {
+        let syntax = TransferSyntax(uid: row.transferSyntaxUID)
+        let fullKey = CacheKeys.frame(row, frame: frame)
+        let cachedFull = caches.decodedFrames.value(for: fullKey)
+        if let cachedFull, !syntax.isWaveletCoded || request.viewport == nil { return cachedFull }
         let mark = caches.replacementMark
-        let file = try store.dicomFile(row, limits: limits)
-        let decoded = DecodedFrame(pixels: try file.decodeFrame(frame), dataSet: try file.dataSet(bulkThreshold: 1 << 20))
+        var file: DicomFile?
+        func opened() throws -> DicomFile {
+            if let file { return file }
+            let opening = try store.dicomFile(row, limits: limits)
+            file = opening
+            return opening
+        }
+        let dataSet = try cachedFull?.dataSet ?? opened().dataSet(bulkThreshold: 1 << 20)
+        var options = DecodeOptions()
+        var storedSize: ImageSize?
+        if syntax.isWaveletCoded {
+            let shape: (size: ImageSize, isMonochrome: Bool, isSigned: Bool)
+            if let format = cachedFull?.pixels.format {
+                shape = (ImageSize(width: format.columns, height: format.rows), format.photometric.isMonochrome, format.isSigned)
+            } else {
+                let info = try opened().frameInfo()
+                let isMonochrome = PhotometricInterpretation(rawValue: info.photometric)?.isMonochrome ?? true
+                shape = (ImageSize(width: info.columns, height: info.rows), isMonochrome, info.isSigned)
+            }
+            let size = shape.size
+            storedSize = size
+            options = InstanceRenderer.decodeOptions(
+                for: request,
+                dataSet: dataSet,
+                frame: frame,
+                storedSize: size,
+                isMonochrome: shape.isMonochrome,
+                isSigned: shape.isSigned,
+                transferSyntax: syntax
+            )
+            if options.resolutionReduction == 0, let cachedFull { return cachedFull }
+            // OpenJPEG decodes a large frame's code blocks in parallel: worth it only on cores the pool is
+            // not using (the render in flight is one of `load`).
+            if size.width * size.height >= 1 << 20 { options.threads = max(1, 1 + pool.threads - pool.load) }
+        }
+        let key = CacheKeys.frame(row, frame: frame, resolutionReduction: options.resolutionReduction)
+        if key != fullKey, let cached = caches.decodedFrames.value(for: key) { return cached }
+        var decoded = DecodedFrame(pixels: try opened().decodeFrame(frame, options: options), dataSet: dataSet)
+        if let storedSize, options.resolutionReduction > 0 {
+            decoded.reducedDecode = ReducedDecode(fullSize: storedSize, levels: options.resolutionReduction)
+        }
         // The cost is what the entry holds: the frame's buffer (its capacity, not its count) and every
         // value the dataset keeps (up to 1 MiB each), not a flat guess.
         let cost = decoded.pixels.bytes.capacity + decoded.dataSet.approximateByteCount + 1024

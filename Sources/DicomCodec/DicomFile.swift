@@ -71,8 +71,9 @@ public final class DicomFile {
         return FrameInfo(info)
     }
 
-    /// Decodes frame `number` (1-based) to stored samples.
-    public func decodeFrame(_ number: Int) throws(DicomError) -> PixelFrame {
+    /// Decodes frame `number` (1-based) to stored samples: in full, or as `options` allow (a JPEG 2000 or
+    /// HTJ2K frame at a reduced resolution, the returned frame's format says the size).
+    public func decodeFrame(_ number: Int, options: DecodeOptions = DecodeOptions()) throws(DicomError) -> PixelFrame {
         let info = try frameInfo()
         guard number >= 1 && number <= info.numberOfFrames else {
             throw .failure(.frameOutOfRange, "frame \(number) requested, the object has \(info.numberOfFrames)")
@@ -84,7 +85,11 @@ public final class DicomFile {
         var failure: (dcmshim_status, String)?
         var bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
             let (status, message) = withMessageBuffer { text, textCapacity in
-                dcmshim_decode_frame(handle, UInt32(number - 1), buffer.baseAddress, capacity, &decoded, text, textCapacity)
+                var shimOptions = dcmshim_decode_options(
+                    resolution_reduction: UInt32(clamping: options.resolutionReduction),
+                    threads: UInt32(clamping: options.threads)
+                )
+                return dcmshim_decode_frame_with(handle, UInt32(number - 1), &shimOptions, buffer.baseAddress, capacity, &decoded, text, textCapacity)
             }
             if status != DCMSHIM_OK {
                 failure = (status, message)
@@ -132,6 +137,36 @@ public final class DicomFile {
         }
         guard status == DCMSHIM_OK else { throw DicomError(status: status, message: message) }
         return bytes
+    }
+}
+
+/// How a frame may be decoded; the default is in full, on the calling thread.
+public struct DecodeOptions: Sendable, Equatable, Hashable {
+    /// JPEG 2000 and HTJ2K: wavelet levels to skip, each halving both dimensions (rounded up); clamped
+    /// to the levels the codestream has. Other syntaxes decode in full.
+    public var resolutionReduction: Int
+    /// JPEG 2000: threads OpenJPEG may use for this frame (1: the calling thread only).
+    public var threads: Int
+
+    public init(resolutionReduction: Int = 0, threads: Int = 1) {
+        self.resolutionReduction = max(0, resolutionReduction)
+        self.threads = max(1, threads)
+    }
+
+    /// The most levels to skip so that a frame of `rows`×`columns` still covers `viewport` in both
+    /// dimensions: the reduced frame (each level halves, rounding up) stays at least as large as the
+    /// box it is resized into, so the area-averaging resize only ever shrinks.
+    public static func reduction(rows: Int, columns: Int, fitting viewport: (width: Int, height: Int)) -> Int {
+        guard viewport.width > 0, viewport.height > 0 else { return 0 }
+        var levels = 0
+        while levels < 8 {
+            let next = levels + 1
+            let reducedColumns = (columns + (1 << next) - 1) >> next
+            let reducedRows = (rows + (1 << next) - 1) >> next
+            guard reducedColumns >= viewport.width && reducedRows >= viewport.height else { break }
+            levels = next
+        }
+        return levels
     }
 }
 

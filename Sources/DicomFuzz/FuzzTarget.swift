@@ -21,6 +21,11 @@ enum FuzzTarget: String, CaseIterable {
     case qido
     /// Accept and Content-Type header values (the header scanner), one per line.
     case headers
+    /// A JPEG 2000 codestream (OpenJPEG) as the one frame of a file whose header matches its SIZ marker,
+    /// decoded in full and at reduced resolution.
+    case jpeg2000
+    /// An HTJ2K codestream (OpenJPH), the same way.
+    case htj2k
 
     /// Limits small enough that a fuzzer spends its time on parsing, not on legitimately huge frames.
     static let limits = DecodingLimits(maxDecodedFrameBytes: 64 << 20, maxInflatedBytes: 64 << 20)
@@ -57,6 +62,11 @@ enum FuzzTarget: String, CaseIterable {
             let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
             _ = AcceptHeader(lines)
             for line in lines { _ = MIMEType(parsing: line) }
+        case .jpeg2000, .htj2k:
+            let syntax = self == .htj2k ? "1.2.840.10008.1.2.4.201" : "1.2.840.10008.1.2.4.90"
+            Self.withFile(CodestreamFile.wrapping(bytes, transferSyntax: syntax)) { file in
+                for reduction in [0, 2] { _ = try? file.decodeFrame(1, options: DecodeOptions(resolutionReduction: reduction)) }
+            }
         }
     }
 

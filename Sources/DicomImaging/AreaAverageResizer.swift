@@ -53,23 +53,51 @@ public enum AreaAverageResizer {
         return RenderedImage(width: width, height: height, channels: channels, pixels: pixels)
     }
 
+    /// Resizes a frame decoded at a reduced resolution. A JPEG 2000 low-pass sample of level r stands
+    /// for the stored pixels centred on its even-indexed position 2^r·n, not for the block
+    /// [2^r·n, 2^r·(n+1)) a box average would: it lies 1/2 − 2^−(r+1) of a reduced pixel before the
+    /// block's centre (ISO/IEC 15444-1 F.3.8: the low-pass outputs are the even samples). The areas are
+    /// taken on that grid, and over the stored size (2^−r of it, not the rounded-up decoded size).
+    public static func resize(_ image: RenderedImage, width: Int, height: Int, from reduced: ReducedDecode) -> RenderedImage {
+        let factor = Double(1 << reduced.levels)
+        let shift = 0.5 - 0.5 / factor
+        return separable(
+            image,
+            columns: spans(source: image.width, target: width, extent: Double(reduced.fullSize.width) / factor, shift: shift),
+            rows: spans(source: image.height, target: height, extent: Double(reduced.fullSize.height) / factor, shift: shift),
+            width: width,
+            height: height
+        )
+    }
+
     /// The source span and weights of each output position along one axis.
     struct Span {
         var first: Int
         var weights: [Float]
     }
 
-    static func spans(source: Int, target: Int) -> [Span] {
-        let scale = Double(source) / Double(target)
+    /// Output position i covers [i, i + 1)·extent/target of the source, moved by `shift` source pixels
+    /// (positive: towards higher indices) and cut to the source; weights are the covered fractions.
+    static func spans(source: Int, target: Int, extent: Double? = nil, shift: Double = 0) -> [Span] {
+        let scale = (extent ?? Double(source)) / Double(target)
         return (0..<target).map { index in
-            let start = Double(index) * scale
-            let end = Double(index + 1) * scale
-            let first = Int(start.rounded(.down))
-            let last = min(source - 1, Int((end - 1e-9).rounded(.down)))
+            let start = max(0, min(Double(source), Double(index) * scale + shift))
+            let end = max(start, min(Double(source), Double(index + 1) * scale + shift))
+            let first = min(source - 1, Int(start.rounded(.down)))
+            let last = max(first, min(source - 1, Int((end - 1e-9).rounded(.down))))
             var weights = [Float]()
-            for position in first...max(first, last) {
-                let covered = min(end, Double(position + 1)) - max(start, Double(position))
-                weights.append(Float(covered / scale))
+            var total = 0.0
+            for position in first...last {
+                let covered = max(0, min(end, Double(position + 1)) - max(start, Double(position)))
+                weights.append(Float(covered))
+                total += covered
+            }
+            // An interval cut by the edge (or empty) is averaged over what it still covers.
+            if total > 0 {
+                weights = weights.map { $0 / Float(total) }
+            } else {
+                weights = weights.map { _ in 0 }
+                weights[weights.count - 1] = 1
             }
             return Span(first: first, weights: weights)
         }
@@ -78,10 +106,18 @@ public enum AreaAverageResizer {
     /// Any factors: a vertical pass over whole rows (contiguous, vectorisable) into floats, then a
     /// horizontal pass over the few remaining rows.
     static func separable(_ image: RenderedImage, width: Int, height: Int) -> RenderedImage {
+        separable(
+            image,
+            columns: spans(source: image.width, target: width),
+            rows: spans(source: image.height, target: height),
+            width: width,
+            height: height
+        )
+    }
+
+    static func separable(_ image: RenderedImage, columns: [Span], rows: [Span], width: Int, height: Int) -> RenderedImage {
         let channels = image.channels
         let rowLength = image.width * channels
-        let columns = spans(source: image.width, target: width)
-        let rows = spans(source: image.height, target: height)
         var vertical = [Float](repeating: 0, count: height * rowLength)
         image.pixels.withUnsafeBufferPointer { source in
             vertical.withUnsafeMutableBufferPointer { vertical in

@@ -2,10 +2,25 @@
 public struct RenderRequest: Sendable, Equatable, Hashable {
     public var voi: VOIRequest
     public var viewport: Viewport?
+    /// Set when the frame given was decoded at a reduced resolution (JPEG 2000 wavelet levels skipped):
+    /// the viewport is fitted to the stored size, and the resize knows where the samples lie.
+    public var reducedDecode: ReducedDecode?
 
-    public init(voi: VOIRequest = .automatic, viewport: Viewport? = nil) {
+    public init(voi: VOIRequest = .automatic, viewport: Viewport? = nil, reducedDecode: ReducedDecode? = nil) {
         self.voi = voi
         self.viewport = viewport
+        self.reducedDecode = reducedDecode
+    }
+}
+
+/// A frame decoded `levels` wavelet levels below its stored size `fullSize`.
+public struct ReducedDecode: Sendable, Equatable, Hashable {
+    public var fullSize: ImageSize
+    public var levels: Int
+
+    public init(fullSize: ImageSize, levels: Int) {
+        self.fullSize = fullSize
+        self.levels = levels
     }
 }
 
@@ -41,7 +56,12 @@ public enum FrameRenderer {
         }
         if let viewport = request.viewport {
             let window = image.window
-            image = AreaAverageResizer.resize(image, to: viewport)
+            if let reduced = request.reducedDecode {
+                let size = viewport.fittedSize(width: reduced.fullSize.width, height: reduced.fullSize.height)
+                image = AreaAverageResizer.resize(image, width: size.width, height: size.height, from: reduced)
+            } else {
+                image = AreaAverageResizer.resize(image, to: viewport)
+            }
             image.window = window
         }
         return image

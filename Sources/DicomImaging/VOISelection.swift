@@ -21,6 +21,16 @@ public struct GreyscaleAttributes: Sendable, Equatable {
 }
 
 extension GreyscaleAttributes {
+    /// Whether `request` resolves to a window computed from the frame's values (min/max) rather than
+    /// one named by the request or the object: then a frame decoded smaller would get another window.
+    public func voiDependsOnPixelValues(_ request: VOIRequest) -> Bool {
+        switch request {
+        case .window: false
+        case .minMax: true
+        case .automatic: !windows.contains(where: \.isValid) && voiLookupTables.isEmpty
+        }
+    }
+
     /// Resolves a request against these attributes and the frame's values.
     public func voiTransform(for request: VOIRequest, frame: PixelFrame) throws(ImagingError) -> VOITransform {
         switch request {

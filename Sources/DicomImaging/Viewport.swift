@@ -23,3 +23,14 @@ public struct Viewport: Sendable, Equatable, Hashable, CustomStringConvertible {
 
     public var description: String { "\(width)×\(height)" }
 }
+
+/// An image's size in pixels.
+public struct ImageSize: Sendable, Equatable, Hashable {
+    public var width: Int
+    public var height: Int
+
+    public init(width: Int, height: Int) {
+        self.width = width
+        self.height = height
+    }
+}

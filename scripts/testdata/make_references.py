@@ -21,6 +21,9 @@ ref = out / "reference"
 ref.mkdir(parents=True, exist_ok=True)
 
 LOSSY_JPEG = {"1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51"}
+# Irreversible (9/7) HTJ2K: OpenJPH (ours) and OpenJPEG (pydicom's) round the inverse wavelet's floats
+# differently, by one stored value at most in the files made here.
+LOSSY_HTJ2K = {"1.2.840.10008.1.2.4.203"}
 # Files whose decoded pixels are known to differ between decoders for reasons outside our control.
 NOTES = {
     "J2K_pixelrep_mismatch.dcm": "codestream signedness differs from Pixel Representation; pydicom corrects it, "
@@ -179,6 +182,14 @@ for directory in sorted((out / "dicom").iterdir()):
                 entry.update(kind="grey", storedTolerance=8 if lossy_jpeg else 0, renderTolerance=1)
                 if lossy_jpeg:
                     entry["why"] = "lossy JPEG: IJG (DCMTK) and libjpeg 9 (pylibjpeg) IDCTs may differ slightly"
+                if xfer in LOSSY_HTJ2K:
+                    # One stored value moves the display by d = 255·slope/(width−1) grey levels under the
+                    # file's window (the automatic VOI), so two roundings differ by at most ⌊d⌋ + 1.
+                    width = float(np.ravel(ds.WindowWidth)[0]) if "WindowWidth" in ds else 256.0
+                    step = 255 * float(ds.get("RescaleSlope", 1) or 1) / max(width - 1, 1)
+                    entry.update(storedTolerance=1, renderTolerance=int(step) + 1,
+                                 why="lossy HTJ2K: OpenJPH and OpenJPEG round the inverse 9/7 wavelet differently "
+                                     "(one stored value, so ⌊255·slope/(width−1)⌋ + 1 grey levels)")
             else:
                 if photometric == "PALETTE COLOR":
                     bits = int(ds.RedPaletteColorLookupTableDescriptor[2])

@@ -115,6 +115,20 @@ dcmshim_status dcmshim_decode_frame(dcmshim_file *file, uint32_t frame_index, vo
                                     size_t capacity, dcmshim_frame_info *decoded,
                                     char *message, size_t message_capacity);
 
+/// How a frame may be decoded. Zero for both is a full decode on the calling thread.
+typedef struct dcmshim_decode_options {
+    /// JPEG 2000 and HTJ2K only: wavelet levels to skip, each halving both dimensions (rounded up);
+    /// clamped to the levels the codestream has. `decoded` says the size written.
+    uint32_t resolution_reduction;
+    /// JPEG 2000 (OpenJPEG) only: threads the decoder may use; 0 or 1 is the calling thread only.
+    uint32_t threads;
+} dcmshim_decode_options;
+
+/// dcmshim_decode_frame with options; NULL options is a full decode.
+dcmshim_status dcmshim_decode_frame_with(dcmshim_file *file, uint32_t frame_index,
+                                         const dcmshim_decode_options *options, void *buffer, size_t capacity,
+                                         dcmshim_frame_info *decoded, char *message, size_t message_capacity);
+
 /// Copies the compressed bitstream of one frame of encapsulated pixel data (all its fragments,
 /// concatenated) into `buffer`. With `buffer` NULL, only `*size` is set, to the bytes needed.
 dcmshim_status dcmshim_encapsulated_frame(dcmshim_file *file, uint32_t frame_index, void *buffer,
