@@ -3,7 +3,7 @@ import PackageDescription
 
 /// Debian's dcmtk.pc requires libsndfile's and links every DCMTK library, so the few we use are named here.
 let dcmtkLibraries: [LinkerSetting] = [
-    "dcmjpls", "dcmjpeg", "dcmdata", "ijg8", "ijg12", "ijg16", "dcmtkcharls", "oflog", "ofstd",
+    "dcmjpls", "dcmjpeg", "dcmimage", "dcmimgle", "dcmdata", "ijg8", "ijg12", "ijg16", "dcmtkcharls", "oflog", "ofstd",
 ].map { .linkedLibrary($0) }
 
 let swiftSettings: [SwiftSetting] = [

@@ -19,6 +19,7 @@
 #include "dcmshim_internal.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <new>
@@ -379,3 +380,22 @@ dcmshim_status dcmshim_encapsulated_frame(dcmshim_file *file, uint32_t frame_ind
         *size = bytes.size();
     });
 }
+
+dcmshim_status dcmshim_encode_frame(const dcmshim_frame_info *layout, const void *pixels, size_t size,
+                                    dcmshim_encoding target, int quality, uint8_t **out, size_t *out_size,
+                                    char *message, size_t capacity) {
+    if (!layout || !pixels || !out || !out_size) return report(Failure(DCMSHIM_ERR_INTERNAL, "null argument"), message, capacity);
+    *out = nullptr;
+    *out_size = 0;
+    registerCodecsOnce();
+    return guarded(message, capacity, [&] {
+        std::vector<uint8_t> bytes = dcmshim::encodeFrame(*layout, static_cast<const uint8_t *>(pixels), size, target, quality);
+        auto *copy = static_cast<uint8_t *>(std::malloc(bytes.size()));
+        if (!copy) throw std::bad_alloc();
+        std::memcpy(copy, bytes.data(), bytes.size());
+        *out = copy;
+        *out_size = bytes.size();
+    });
+}
+
+void dcmshim_free(void *bytes) { std::free(bytes); }

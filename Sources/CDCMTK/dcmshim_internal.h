@@ -51,6 +51,10 @@ void decodeJPEG2000(const std::vector<uint8_t> &codestream, dcmshim_frame_info &
 void decodeHTJ2K(const std::vector<uint8_t> &codestream, dcmshim_frame_info &info, uint8_t *buffer, size_t capacity,
                  uint32_t reduction);
 
+/// Encodes one decoded frame (see dcmshim_encode_frame).
+std::vector<uint8_t> encodeFrame(const dcmshim_frame_info &layout, const uint8_t *pixels, size_t size,
+                                 dcmshim_encoding target, int quality);
+
 /// Decodes one RLE Lossless frame (all its fragments, concatenated) into `buffer`, colour-by-pixel.
 void decodeRLE(const std::vector<uint8_t> &frame, dcmshim_frame_info &info, uint8_t *buffer, size_t capacity);
 

@@ -76,7 +76,8 @@ public final class Archive: Sendable {
             pool: pool,
             filePool: filePool,
             limits: limits,
-            retrieveLimits: retrieveLimits
+            retrieveLimits: retrieveLimits,
+            transcodedFrames: TranscodedFrameCache(caches: caches, shared: shared, replicas: replicas, timeToLive: cache.renderedTimeToLive)
         )
         documents = MetadataDocuments(caches: caches, shared: shared, timeToLive: cache.metadataTimeToLive)
         ingest = IngestService(

@@ -75,8 +75,22 @@ public enum CacheKeys {
         )
     }
 
+    /// The key of a frame re-encoded in `transferSyntax` (WADO-RS frames in a requested syntax).
+    static func transcodedFrame(_ row: InstanceRow, frame: Int, transferSyntax: String, generation: Int) -> RenderKey {
+        RenderKey(
+            generation: generation,
+            kind: "transcoded",
+            sopInstanceUID: row.sopInstanceUID,
+            frame: frame,
+            parameters: "ts=\(transferSyntax);v=\(row.contentVersion)"
+        )
+    }
+
     /// The Redis pattern matching every render of an instance, in any generation (SCAN MATCH).
     static func renderPattern(sopInstanceUID uid: String) -> String { "dicomserve:*:rendered:\(uid):*" }
+
+    /// The Redis pattern matching every transcoded frame of an instance, in any generation.
+    static func transcodedPattern(sopInstanceUID uid: String) -> String { "dicomserve:*:transcoded:\(uid):*" }
 
     /// The key of a decoded frame of the stored object in `row`.
     static func frame(_ row: InstanceRow, frame: Int, resolutionReduction: Int = 0) -> FrameKey {

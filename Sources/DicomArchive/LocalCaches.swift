@@ -10,6 +10,8 @@ final class LocalCaches: Sendable {
     /// The base64 text of renders the JSON API sent as data URLs, beside the renders and dropped with
     /// them, so that a cached image is not encoded again on every request.
     let base64: ByteBoundedLRU<RenderKey, Expiring<[UInt8]>>
+    /// Frames re-encoded in a requested transfer syntax (RenderKey kind `transcoded`), beside the renders.
+    let transcodedFrames: ByteBoundedLRU<RenderKey, Expiring<[UInt8]>>
     /// Decoded frames with their dataset, so a new window on the same slice skips decoding.
     let decodedFrames: ByteBoundedLRU<FrameKey, DecodedFrame>
     /// Built series-level answers (WADO-RS series metadata), plain and gzip-compressed.
@@ -22,6 +24,7 @@ final class LocalCaches: Sendable {
     init(configuration: CacheConfiguration) {
         renders = ByteBoundedLRU(capacity: configuration.renderedBytes)
         base64 = ByteBoundedLRU(capacity: configuration.renderedBytes / 4)
+        transcodedFrames = ByteBoundedLRU(capacity: configuration.renderedBytes / 2)
         decodedFrames = ByteBoundedLRU(capacity: configuration.decodedFrameBytes)
     }
 
@@ -29,6 +32,7 @@ final class LocalCaches: Sendable {
     func forgetRenders(where matches: (RenderKey) -> Bool) {
         renders.removeAll(where: matches)
         base64.removeAll(where: matches)
+        transcodedFrames.removeAll(where: matches)
     }
 
     /// Forgets everything kept of an instance that was replaced.

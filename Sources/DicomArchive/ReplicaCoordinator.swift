@@ -56,6 +56,7 @@ final class ReplicaCoordinator: Sendable {
         // The newest 10,000 announcements are kept: a replica further behind has restarted meanwhile.
         await shared.append(to: CacheKeys.replacements, field: "sop", value: uid, maximumLength: 10_000)
         await shared.deleteAll(matching: CacheKeys.renderPattern(sopInstanceUID: uid))
+        await shared.deleteAll(matching: CacheKeys.transcodedPattern(sopInstanceUID: uid))
     }
 
     /// Forgets the renders of instances other replicas replaced since the last look. The first look only

@@ -10,14 +10,39 @@ public final class RetrievalService: Sendable {
     private let pool: WorkPool
     private let filePool: WorkPool
     private let limits: DecodingLimits
+    private let transcodedFrames: TranscodedFrameCache
 
-    init(catalog: any Catalog, store: any ObjectStorage, pool: WorkPool, filePool: WorkPool, limits: DecodingLimits, retrieveLimits: RetrieveLimits) {
+    init(
+        catalog: any Catalog,
+        store: any ObjectStorage,
+        pool: WorkPool,
+        filePool: WorkPool,
+        limits: DecodingLimits,
+        retrieveLimits: RetrieveLimits,
+        transcodedFrames: TranscodedFrameCache
+    ) {
         self.catalog = catalog
         self.store = store
         self.pool = pool
         self.filePool = filePool
         self.limits = limits
         self.retrieveLimits = retrieveLimits
+        self.transcodedFrames = transcodedFrames
+    }
+
+    /// The transfer syntaxes (with their frame media types) frames of this instance can be re-encoded in.
+    public func transcodableSyntaxes(of row: InstanceRow) -> [String: String] {
+        let encodings = FrameEncoding.producible(
+            bitsAllocated: row.bitsAllocated,
+            bitsStored: row.bitsStored,
+            samplesPerPixel: row.samplesPerPixel,
+            photometric: row.photometricInterpretation
+        )
+        var syntaxes: [String: String] = [:]
+        for encoding in encodings where encoding.transferSyntaxUID != row.transferSyntaxUID {
+            syntaxes[encoding.transferSyntaxUID] = TransferSyntax(uid: encoding.transferSyntaxUID).frameMediaType
+        }
+        return syntaxes
     }
 
     /// The stored Part 10 bytes of an instance.
@@ -60,6 +85,12 @@ public final class RetrievalService: Sendable {
         try checkFrameRequest(numbers, of: row)
         let byteLimit = retrieveLimits.maxResponseBytes
         let syntax = TransferSyntax(uid: row.transferSyntaxUID)
+        if case .transcoded(let target) = representation {
+            guard let encoding = FrameEncoding(transferSyntax: target), transcodableSyntaxes(of: row)[target] != nil else {
+                throw ArchiveError.invalidParameter(name: "transfer-syntax", reason: "frames of this instance cannot be encoded in \(target)")
+            }
+            return try await transcoded(row, numbers: numbers, encoding: encoding, byteLimit: byteLimit)
+        }
         if representation == .stored && !syntax.isNative {
             let (limits, store) = (self.limits, self.store)
             return try await filePool.run {
@@ -92,6 +123,34 @@ public final class RetrievalService: Sendable {
                 throw ArchiveError.unrenderable(error)
             }
         }
+    }
+
+    /// Frames re-encoded in another syntax: each from the in-process cache, else Redis, else decoded and
+    /// encoded on the render pool (one file open for all the frames missing), then kept in both.
+    private func transcoded(_ row: InstanceRow, numbers: [Int], encoding: FrameEncoding, byteLimit: Int) async throws -> [[UInt8]] {
+        var parts: [Int: [UInt8]] = [:]
+        for number in numbers {
+            if let cached = await transcodedFrames.value(row, frame: number, encoding: encoding) { parts[number] = cached }
+        }
+        let missing = numbers.filter { parts[$0] == nil }
+        if !missing.isEmpty {
+            let (limits, store) = (self.limits, self.store)
+            let mark = transcodedFrames.replacementMark
+            let made = try await pool.run {
+                do {
+                    let file = try store.dicomFile(row, limits: limits)
+                    return try missing.map { number in (number, try FrameTranscoder.encode(try file.decodeFrame(number), as: encoding)) }
+                } catch let error as DicomError {
+                    throw ArchiveError.unrenderable(error)
+                }
+            }
+            for (number, bytes) in made {
+                parts[number] = bytes
+                transcodedFrames.keep(bytes, row, frame: number, encoding: encoding, unlessReplacedSince: mark)
+            }
+        }
+        var budget = ResponseBudget(limit: byteLimit)
+        return try numbers.map { try budget.charge(parts[$0] ?? []) }
     }
 
     /// Frame numbers within the instance, each asked for once, at most `maxFramesPerRequest` of them.

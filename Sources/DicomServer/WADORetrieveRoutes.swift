@@ -203,11 +203,15 @@ struct WADORetrieveRoutes<Context: RequestContext> {
             let (representation, partType) = RetrieveNegotiation.frames(
                 AcceptHeader(request.headers[values: .accept]),
                 storedTransferSyntax: syntax.uid,
-                storedMediaType: syntax.frameMediaType
+                storedMediaType: syntax.frameMediaType,
+                transcodable: archive.retrieval.transcodableSyntaxes(of: row)
             )
         else {
             var offered = "multipart/related; type=\"application/octet-stream\"; transfer-syntax=\(RetrieveNegotiation.explicitLittleEndian)"
             if let stored = syntax.frameMediaType { offered += " or type=\"\(stored)\"; transfer-syntax=\(syntax.uid) (or *)" }
+            for (uid, mediaType) in archive.retrieval.transcodableSyntaxes(of: row).sorted(by: { $0.key < $1.key }) {
+                offered += " or type=\"\(mediaType)\"; transfer-syntax=\(uid)"
+            }
             throw APIError(
                 .notAcceptable,
                 "frames are available as \(offered)",

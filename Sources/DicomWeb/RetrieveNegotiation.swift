@@ -1,8 +1,9 @@
 /// How WADO-RS answers a retrieve, chosen from the Accept header (PS3.18 8.7.3–8.7.5).
 ///
-/// Only encodings the server can produce without transcoding are offered: instances as stored, and
-/// frames either uncompressed (Explicit VR Little Endian bytes) or in their stored encapsulated form.
-/// `transfer-syntax=*` means "whatever you have", which is what OHIF and Cornerstone send for frames.
+/// Instances are offered as stored. Frames are offered uncompressed (Explicit VR Little Endian bytes), in
+/// their stored encapsulated form, or re-encoded in a syntax the caller says it can produce for them
+/// (`transcodable`), but only when the client names that syntax or its media type: a lossy one only
+/// when named. `transfer-syntax=*` means "whatever you have", which is what OHIF and Cornerstone send.
 public enum RetrieveNegotiation {
     /// Explicit VR Little Endian: the transfer syntax of uncompressed bulk data.
     public static let explicitLittleEndian = TransferSyntaxUID.explicitLittleEndian
@@ -13,15 +14,26 @@ public enum RetrieveNegotiation {
         case uncompressed
         /// The stored compressed bitstream of each frame, untouched.
         case stored
+        /// Each frame decoded and encoded again in this transfer syntax.
+        case transcoded(transferSyntax: String)
     }
+
+    /// The default transfer syntax of a frame media type when the client names none (PS3.18 Table
+    /// 8.7.3-5): lossless wherever the standard says so.
+    public static let defaultSyntaxes: [String: String] = [
+        "image/jpeg": "1.2.840.10008.1.2.4.70", "image/jls": "1.2.840.10008.1.2.4.80", "image/jp2": "1.2.840.10008.1.2.4.90",
+        "image/jphc": "1.2.840.10008.1.2.4.201", "image/dicom-rle": "1.2.840.10008.1.2.5",
+    ]
 
     /// The representation and the Content-Type of each part for a frames request, or nil (406).
     /// `storedTransferSyntax` is the instance's; `storedMediaType` its bulk media type when the pixel
     /// data is encapsulated (e.g. `image/jls`), nil when it is native.
+    /// `transcodable` maps each syntax the frames can be re-encoded in to its media type.
     public static func frames(
         _ accept: AcceptHeader,
         storedTransferSyntax: String,
-        storedMediaType: String?
+        storedMediaType: String?,
+        transcodable: [String: String] = [:]
     ) -> (FrameRepresentation, MIMEType)? {
         let uncompressed = (
             FrameRepresentation.uncompressed,
@@ -49,13 +61,25 @@ public enum RetrieveNegotiation {
                 case "*"? where storedMediaType != nil, storedTransferSyntax? where storedMediaType != nil:
                     return (.stored, MIMEType(type: "application", subtype: "octet-stream", parameters: [("transfer-syntax", storedTransferSyntax)]))
                 case "*"?: return uncompressed
-                default: continue  // another uncompressed syntax (big endian): not produced
+                case let named? where transcodable[named] != nil:
+                    return (
+                        .transcoded(transferSyntax: named),
+                        MIMEType(type: "application", subtype: "octet-stream", parameters: [("transfer-syntax", named)])
+                    )
+                default: continue  // another uncompressed syntax (big endian), or one not produced
                 }
             }
-            guard let storedMediaType, let stored = MIMEType(parsing: storedMediaType) else { continue }
-            let typeMatches = partType == storedMediaType || partType == "*/*" || partType == "\(stored.type)/*"
-            guard typeMatches, syntax == nil || syntax == "*" || syntax == storedTransferSyntax else { continue }
-            return (.stored, MIMEType(type: stored.type, subtype: stored.subtype, parameters: [("transfer-syntax", storedTransferSyntax)]))
+            if let storedMediaType, let stored = MIMEType(parsing: storedMediaType) {
+                let typeMatches = partType == storedMediaType || partType == "*/*" || partType == "\(stored.type)/*"
+                if typeMatches, syntax == nil || syntax == "*" || syntax == storedTransferSyntax {
+                    return (.stored, MIMEType(type: stored.type, subtype: stored.subtype, parameters: [("transfer-syntax", storedTransferSyntax)]))
+                }
+            }
+            // A media type (and syntax) the frames can be re-encoded in; without a syntax, the type's default.
+            guard let wanted = syntax == nil || syntax == "*" ? defaultSyntaxes[partType] : syntax,
+                let mediaType = transcodable[wanted], mediaType == partType, let part = MIMEType(parsing: mediaType)
+            else { continue }
+            return (.transcoded(transferSyntax: wanted), MIMEType(type: part.type, subtype: part.subtype, parameters: [("transfer-syntax", wanted)]))
         }
         return nil
     }

@@ -129,6 +129,23 @@ dcmshim_status dcmshim_decode_frame_with(dcmshim_file *file, uint32_t frame_inde
                                          const dcmshim_decode_options *options, void *buffer, size_t capacity,
                                          dcmshim_frame_info *decoded, char *message, size_t message_capacity);
 
+/// Transfer syntaxes a decoded frame can be encoded in (WADO-RS frames in a requested syntax).
+typedef enum dcmshim_encoding {
+    DCMSHIM_ENCODE_JPEGLS_LOSSLESS = 0,  ///< 1.2.840.10008.1.2.4.80, DCMTK's dcmjpls (CharLS)
+    DCMSHIM_ENCODE_HTJ2K_LOSSLESS,       ///< 1.2.840.10008.1.2.4.201/.202 (RPCL), OpenJPH
+    DCMSHIM_ENCODE_JPEG_BASELINE,        ///< 1.2.840.10008.1.2.4.50, DCMTK's dcmjpeg; 8-bit samples only, lossy
+} dcmshim_encoding;
+
+/// Encodes one decoded frame (`pixels`, laid out as `layout` says: 8- or 16-bit samples, colour-by-pixel,
+/// as dcmshim_decode_frame returns them) as one compressed bitstream in `*out` (malloc'd; release with
+/// dcmshim_free). `quality` (1–100) is for JPEG baseline only.
+dcmshim_status dcmshim_encode_frame(const dcmshim_frame_info *layout, const void *pixels, size_t size,
+                                    dcmshim_encoding target, int quality, uint8_t **out, size_t *out_size,
+                                    char *message, size_t message_capacity);
+
+/// Releases what dcmshim_encode_frame returned.
+void dcmshim_free(void *bytes);
+
 /// Copies the compressed bitstream of one frame of encapsulated pixel data (all its fragments,
 /// concatenated) into `buffer`. With `buffer` NULL, only `*size` is set, to the bytes needed.
 dcmshim_status dcmshim_encapsulated_frame(dcmshim_file *file, uint32_t frame_index, void *buffer,
