@@ -219,11 +219,50 @@ for (name, file) in [
     ("uncompressed (explicit VR LE)", "pydicom-data/693_UNCR.dcm"), ("RLE lossless (shim)", "dcmtk-made/ct_rle.dcm"),
     ("JPEG lossless SV1 (DCMTK)", "dcmtk-made/ct_jpeg_lossless_sv1.dcm"), ("JPEG-LS lossless (DCMTK/CharLS)", "dcmtk-made/ct_jpegls.dcm"),
     ("JPEG 2000 lossless (OpenJPEG)", "pydicom-data/693_J2KR.dcm"), ("JPEG 2000 lossy (OpenJPEG)", "pydicom/693_J2KI.dcm"),
+    ("HTJ2K lossless (OpenJPH)", "openjph-made/ct_htj2k_lossless.dcm"), ("HTJ2K lossy (OpenJPH)", "openjph-made/ct_htj2k_lossy.dcm"),
 ] {
     let path = (arguments.dataDirectory as NSString).appendingPathComponent(file)
     guard FileManager.default.fileExists(atPath: path) else { continue }
     let file = try DicomFile(path: path)
     record("decoders", try Measurement.run("decode: \(name)", minimumRuns: 10) { blackHole(try file.decodeFrame(1)) })
+}
+
+// The wavelet goals, as same-run ratios: HTJ2K against JPEG 2000 lossless of the same slice; a 128²
+// thumbnail decoded at a reduced resolution against the full decode + resize; a large frame on two threads.
+func dataFile(_ relative: String) -> String { (arguments.dataDirectory as NSString).appendingPathComponent(relative) }
+var ratios: [(String, Double, Double)] = []
+if FileManager.default.fileExists(atPath: dataFile("openjph-made/ct_htj2k_lossless.dcm")) {
+    let j2k = try DicomFile(path: dataFile("pydicom-data/693_J2KR.dcm"))
+    let htj2k = try DicomFile(path: dataFile("openjph-made/ct_htj2k_lossless.dcm"))
+    let j2kDecode = try Measurement.run("j2k", minimumRuns: 10) { blackHole(try j2k.decodeFrame(1)) }
+    let htDecode = try Measurement.run("htj2k", minimumRuns: 10) { blackHole(try htj2k.decodeFrame(1)) }
+    ratios.append(("HTJ2K lossless 512² decode vs JPEG 2000 lossless (goal ≥ 3×)", j2kDecode.medianMicroseconds, htDecode.medianMicroseconds))
+    let thumbnail = RenderRequest(voi: .window(Window(center: -600, width: 1500)), viewport: Viewport(width: 128, height: 128))
+    let dataSet = try j2k.dataSet(bulkThreshold: 1 << 20)
+    let full = try Measurement.run("full", minimumRuns: 10) {
+        blackHole(try renderer.render(try j2k.decodeFrame(1), dataSet: dataSet, frame: 1, request: thumbnail))
+    }
+    let reduced = try Measurement.run("reduced", minimumRuns: 10) { blackHole(try renderer.render(j2k, request: thumbnail)) }
+    ratios.append(("JPEG 2000 512² → 128² thumbnail, reduced-resolution decode vs full decode + resize (goal ≥ 4×)", full.medianMicroseconds, reduced.medianMicroseconds))
+    let cr = try DicomFile(path: dataFile("pydicom-data/RG1_J2KR.dcm"))
+    let one = try Measurement.run("cr1", minimumRuns: 5) { blackHole(try cr.decodeFrame(1)) }
+    let two = try Measurement.run("cr2", minimumRuns: 5) { blackHole(try cr.decodeFrame(1, options: DecodeOptions(threads: 2))) }
+    ratios.append(("JPEG 2000 1841×1955 decode, two threads vs one (goal ≥ 1.6×)", one.medianMicroseconds, two.medianMicroseconds))
+    let decodedJ2K = try j2k.decodeFrame(1)
+    let native = try Measurement.run("native", minimumRuns: 10) { blackHole(try j2k.decodeFrame(1)) }
+    let transcode = try Measurement.run("transcode", minimumRuns: 10) {
+        blackHole(try FrameTranscoder.encode(try j2k.decodeFrame(1), as: .htj2kLossless(rpcl: false)))
+    }
+    ratios.append(("cold transcode J2K → HTJ2K lossless vs the J2K decode alone (cost of the encode)", transcode.medianMicroseconds, native.medianMicroseconds))
+    let lsEncode = try Measurement.run("encode the 512² CT frame → JPEG-LS lossless (DCMTK)", minimumRuns: 10) { blackHole(try FrameTranscoder.encode(decodedJ2K, as: .jpegLSLossless)) }
+    let htEncode = try Measurement.run("encode the 512² CT frame → HTJ2K lossless (OpenJPH)", minimumRuns: 10) { blackHole(try FrameTranscoder.encode(decodedJ2K, as: .htj2kLossless(rpcl: false))) }
+    record("decoders", lsEncode)
+    record("decoders", htEncode)
+    markdown += "\n### Wavelet ratios (same run)\n\n| comparison | baseline µs | new µs | ratio |\n|---|---:|---:|---:|\n"
+    for (name, baseline, new) in ratios {
+        markdown += String(format: "| %@ | %.0f | %.0f | %.2f× |\n", name, baseline, new, baseline / new)
+        report.append(["stage": "ratio", "name": name, "baseline_us": baseline, "new_us": new, "ratio": baseline / new])
+    }
 }
 
 // The peer: the Python pipeline this service replaces, on the CT with the lung window, in this same run.
