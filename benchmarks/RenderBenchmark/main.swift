@@ -243,7 +243,12 @@ if FileManager.default.fileExists(atPath: dataFile("openjph-made/ct_htj2k_lossle
         blackHole(try renderer.render(try j2k.decodeFrame(1), dataSet: dataSet, frame: 1, request: thumbnail))
     }
     let reduced = try Measurement.run("reduced", minimumRuns: 10) { blackHole(try renderer.render(j2k, request: thumbnail)) }
-    ratios.append(("JPEG 2000 512² → 128² thumbnail, reduced-resolution decode vs full decode + resize (goal ≥ 4×)", full.medianMicroseconds, reduced.medianMicroseconds))
+    ratios.append(
+        (
+            "JPEG 2000 512² → 128² thumbnail, reduced-resolution decode vs full decode + resize (goal ≥ 4×)", full.medianMicroseconds,
+            reduced.medianMicroseconds
+        )
+    )
     let cr = try DicomFile(path: dataFile("pydicom-data/RG1_J2KR.dcm"))
     let one = try Measurement.run("cr1", minimumRuns: 5) { blackHole(try cr.decodeFrame(1)) }
     let two = try Measurement.run("cr2", minimumRuns: 5) { blackHole(try cr.decodeFrame(1, options: DecodeOptions(threads: 2))) }
@@ -253,9 +258,15 @@ if FileManager.default.fileExists(atPath: dataFile("openjph-made/ct_htj2k_lossle
     let transcode = try Measurement.run("transcode", minimumRuns: 10) {
         blackHole(try FrameTranscoder.encode(try j2k.decodeFrame(1), as: .htj2kLossless(rpcl: false)))
     }
-    ratios.append(("cold transcode J2K → HTJ2K lossless vs the J2K decode alone (cost of the encode)", transcode.medianMicroseconds, native.medianMicroseconds))
-    let lsEncode = try Measurement.run("encode the 512² CT frame → JPEG-LS lossless (DCMTK)", minimumRuns: 10) { blackHole(try FrameTranscoder.encode(decodedJ2K, as: .jpegLSLossless)) }
-    let htEncode = try Measurement.run("encode the 512² CT frame → HTJ2K lossless (OpenJPH)", minimumRuns: 10) { blackHole(try FrameTranscoder.encode(decodedJ2K, as: .htj2kLossless(rpcl: false))) }
+    ratios.append(
+        ("cold transcode J2K → HTJ2K lossless vs the J2K decode alone (cost of the encode)", transcode.medianMicroseconds, native.medianMicroseconds)
+    )
+    let lsEncode = try Measurement.run("encode the 512² CT frame → JPEG-LS lossless (DCMTK)", minimumRuns: 10) {
+        blackHole(try FrameTranscoder.encode(decodedJ2K, as: .jpegLSLossless))
+    }
+    let htEncode = try Measurement.run("encode the 512² CT frame → HTJ2K lossless (OpenJPH)", minimumRuns: 10) {
+        blackHole(try FrameTranscoder.encode(decodedJ2K, as: .htj2kLossless(rpcl: false)))
+    }
     record("decoders", lsEncode)
     record("decoders", htEncode)
     markdown += "\n### Wavelet ratios (same run)\n\n| comparison | baseline µs | new µs | ratio |\n|---|---:|---:|---:|\n"
