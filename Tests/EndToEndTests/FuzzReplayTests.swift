@@ -13,7 +13,8 @@ struct FuzzReplayTests {
         try DeploymentTests.run(binary, [target] + paths)
     }
 
-    @Test(arguments: ["multipart", "qido", "headers"])
+    /// The codestream targets' seeds are small codestreams (ojph_compress, opj_compress) wrapped in a file.
+    @Test(arguments: ["multipart", "qido", "headers", "jpeg2000", "htj2k"])
     func textTargetsReplayTheirSeeds(target: String) throws {
         let run = try Self.replay(target, [Self.fixtures.appendingPathComponent("fuzz/\(target)").path])
         #expect(run.status == 0, "\(run.error)")
