@@ -56,7 +56,7 @@ let package = Package(
             pkgConfig: "libturbojpeg",
             providers: [.apt(["libturbojpeg0-dev"])]
         ),
-        // ISA-L and libdeflate: the PNG writer's fast deflates (benchmarks/README.md, the deflate sweep).
+        // ISA-L: the PNG writer's default deflate; libdeflate: its CRC-32 and the deflater the sweep measures against it.
         .target(
             name: "CImageCodecs",
             dependencies: ["CLibPNG", "CTurboJPEG"],

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DicomCodec
 import Foundation
 
 /// The `dicomserve` executable: a thin shell over the library targets.
@@ -20,6 +21,7 @@ struct DicomServeCommand: AsyncParsableCommand {
 enum Entry {
     /// Exit codes: 0 success, 1 other failure, 2 usage, 3 unreadable or unsupported input, 4 environment (port).
     static func main() async {
+        AllocatorTuning.keepFrameBuffersInTheHeap()
         do {
             var command = try DicomServeCommand.parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

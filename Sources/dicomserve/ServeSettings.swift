@@ -28,7 +28,7 @@ enum ServeSettings {
     static let thumbnailSize = IntegerSetting("thumbnailSize", "Thumbnails fit in this many pixels square", default: 256, range: 16...4096)
     static let pngCompression = ServeSetting(
         "pngCompression",
-        "PNG compression: fast (ISA-L), balanced or small (libdeflate); see benchmarks/README.md",
+        "PNG compression: fast (ISA-L), balanced or small (zlib, smaller and slower); see benchmarks/README.md",
         default: "fast"
     )
     static let corsOrigins = ServeSetting(

@@ -4,6 +4,8 @@ import DicomCodec
 import DicomImaging
 import Foundation
 
+AllocatorTuning.keepFrameBuffersInTheHeap()  // as the server runs (Sources/DicomCodec/AllocatorTuning.swift)
+
 struct Arguments {
     var dataDirectory = ".testdata/dicom"
     var outputDirectory = "benchmarks/results"
@@ -298,7 +300,7 @@ if let python = arguments.python {
                 | pipeline | median µs | PNG bytes | dicomserve ÷ peer (time) |
                 |---|---:|---:|---:|
                 | pydicom + numpy + Pillow + base64 | %.0f | %d | |
-                | dicomserve (DCMTK + LUT + libpng + base64) | %.0f | %d | %.3f (%.1f× faster) |
+                | dicomserve (DCMTK + LUT + PNG `fast` + base64) | %.0f | %d | %.3f (%.1f× faster) |
 
                 """,
             peerMedian,

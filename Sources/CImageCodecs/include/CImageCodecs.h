@@ -90,6 +90,9 @@ cimg_status cimg_jpeg_encode(cimg_jpeg_encoder *encoder, const uint8_t *pixels, 
                              uint32_t channels, size_t row_stride, int quality, cimg_buffer *out,
                              char *message, size_t message_capacity);
 
+/// glibc's mmap and trim thresholds (mallopt); see AllocatorTuning in DicomCodec. A no-op elsewhere.
+void cimg_set_allocator_thresholds(int mmap_threshold, int trim_threshold);
+
 /* ---- Decoding, for verification (tests, benchmarks, checking what was served) ------------------ */
 
 /// Reads a PNG's size and channels (1 grey, 3 RGB; alpha is dropped by cimg_png_decode).
