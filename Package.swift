@@ -42,7 +42,7 @@ let package = Package(
             pkgConfig: "libopenjp2",
             providers: [.apt(["libopenjp2-7-dev"])]
         ),
-        // OpenJPH decodes HTJ2K (Debian's openjph.pc names no library, so it is linked by name).
+        // OpenJPH encodes HTJ2K for transcoded frames (Debian's openjph.pc names no library: linked by name).
         .target(
             name: "CDCMTK",
             dependencies: ["COpenJPEG"],

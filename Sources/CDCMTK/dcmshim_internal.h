@@ -42,14 +42,11 @@ bool isHTJ2KSyntax(const std::string &uid);
 std::vector<uint8_t> encapsulatedFrame(DcmItem &dataset, const dcmshim_limits &limits, uint32_t frameIndex,
                                        FragmentMap &fragments);
 
-/// Decodes a JPEG 2000 codestream (or JP2 file) with OpenJPEG into `buffer`, laid out as `info` says;
+/// Decodes a JPEG 2000 or HTJ2K codestream (or JP2 file) with OpenJPEG into `buffer`, laid out as `info` says;
 /// `info` is updated to what was decoded (smaller when `options` reduce the resolution).
 void decodeJPEG2000(const std::vector<uint8_t> &codestream, dcmshim_frame_info &info, uint8_t *buffer,
                     size_t capacity, const dcmshim_decode_options &options);
 
-/// Decodes an HTJ2K codestream with OpenJPH into `buffer`, skipping `reduction` resolution levels.
-void decodeHTJ2K(const std::vector<uint8_t> &codestream, dcmshim_frame_info &info, uint8_t *buffer, size_t capacity,
-                 uint32_t reduction);
 
 /// Encodes one decoded frame (see dcmshim_encode_frame).
 std::vector<uint8_t> encodeFrame(const dcmshim_frame_info &layout, const uint8_t *pixels, size_t size,

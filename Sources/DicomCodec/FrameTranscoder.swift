@@ -38,8 +38,9 @@ public enum FrameEncoding: Sendable, Hashable {
         guard let bitsAllocated, [8, 16].contains(bitsAllocated), let samplesPerPixel, [1, 3].contains(samplesPerPixel) else { return [] }
         var encodings: [FrameEncoding] = [.jpegLSLossless, .htj2kLossless(rpcl: false), .htj2kLossless(rpcl: true)]
         let photometric = photometric ?? ""
-        // Grey, or colour that decodes to RGB (YBR JPEG frames do); palette indices are not an image JPEG can hold.
-        let baselineFits = photometric.hasPrefix("MONOCHROME") || photometric == "RGB" || photometric.hasPrefix("YBR_FULL")
+        // Grey or RGB only: palette indices are not an image JPEG can hold, and native YBR samples would be
+        // taken for RGB by the encoder's colour conversion.
+        let baselineFits = photometric.hasPrefix("MONOCHROME") || photometric == "RGB"
         if bitsAllocated == 8, bitsStored == 8, baselineFits { encodings.append(.jpegBaseline(quality: 90)) }
         return encodings
     }

@@ -24,7 +24,8 @@ enum FuzzTarget: String, CaseIterable {
     /// A JPEG 2000 codestream (OpenJPEG) as the one frame of a file whose header matches its SIZ marker,
     /// decoded in full and at reduced resolution.
     case jpeg2000
-    /// An HTJ2K codestream (OpenJPH), the same way.
+    /// An HTJ2K codestream (OpenJPEG's HT decoder), the same way. Not in `make test`'s list: Debian 12's
+    /// OpenJPEG 2.5.0 asserts on inputs it finds within seconds (scripts/fuzz).
     case htj2k
 
     /// Limits small enough that a fuzzer spends its time on parsing, not on legitimately huge frames.

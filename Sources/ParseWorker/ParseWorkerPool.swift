@@ -207,6 +207,9 @@ final class WorkerProcess: @unchecked Sendable {
         let names: [Int32: String] = [
             SIGSEGV: "SIGSEGV, a crash", SIGBUS: "SIGBUS, a crash", SIGABRT: "SIGABRT, an abort", SIGILL: "SIGILL, a trap",
             SIGFPE: "SIGFPE", SIGXCPU: "SIGXCPU, the CPU-time limit", SIGKILL: "SIGKILL", SIGTRAP: "SIGTRAP, a trap",
+            // A library's last words (an assertion message) to a standard error that is a regular file
+            // run into the worker's zero file-size limit before its abort does.
+            SIGXFSZ: "SIGXFSZ, a write past the file-size limit (a library's failure message, usually before an abort)",
         ]
         return "signal \(signal): \(names[signal] ?? "unexpected")"
     }

@@ -162,6 +162,8 @@ try:
 
     # Upload through the page (STOW-RS), then the ingestion log.
     driver.find_element(By.CSS_SELECTOR, "nav a[data-nav=upload]").click()
+    # The page is rendered after the click returns: wait for its file input (a race under load).
+    until(lambda: driver.find_elements(By.ID, "files"), "the upload page")
     driver.find_element(By.ID, "files").send_keys(upload_file)
     until(lambda: "stored" in (driver.find_element(By.CSS_SELECTOR, "#uploads .result").text), "the upload result")
     driver.save_screenshot(f"{screenshots}/upload.png")

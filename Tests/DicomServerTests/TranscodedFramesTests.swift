@@ -109,6 +109,24 @@ struct TranscodedFramesTests {
         #expect(report.contains(" 0 failed"), "\(report)")
     }
 
+    @Test func lossyBaselineOnlyForEightBitGreyAndRGB() {
+        func syntaxes(_ bits: Int, _ stored: Int, _ samples: Int, _ photometric: String) -> Set<String> {
+            Set(
+                FrameEncoding.producible(bitsAllocated: bits, bitsStored: stored, samplesPerPixel: samples, photometric: photometric).map(
+                    \.transferSyntaxUID
+                )
+            )
+        }
+        let lossless: Set = ["1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.202"]
+        #expect(syntaxes(8, 8, 1, "MONOCHROME2") == lossless.union(["1.2.840.10008.1.2.4.50"]))
+        #expect(syntaxes(8, 8, 3, "RGB") == lossless.union(["1.2.840.10008.1.2.4.50"]))
+        #expect(syntaxes(8, 8, 3, "YBR_FULL") == lossless, "native YBR would be converted as if it were RGB")
+        #expect(syntaxes(8, 8, 1, "PALETTE COLOR") == lossless)
+        #expect(syntaxes(16, 12, 1, "MONOCHROME2") == lossless)
+        #expect(syntaxes(1, 1, 1, "MONOCHROME2").isEmpty)
+        #expect(syntaxes(32, 32, 1, "MONOCHROME2").isEmpty)
+    }
+
     @Test func ohifsAcceptVariantsStillGetTheStoredFrames() {
         let jls = RetrieveNegotiation.frames(
             AcceptHeader(["multipart/related; type=application/octet-stream; transfer-syntax=*"]),

@@ -73,6 +73,33 @@ import Glibc
         #expect(studies["total"] as? Int == 1, "only the good upload is stored")
     }
 
+    /// A real abort, not a simulated one: Debian 12's OpenJPEG 2.5.0 asserts in its HTJ2K decoder
+    /// (`mel_init`) on this 251-byte codestream our htj2k fuzz target made. The upload costs its worker,
+    /// is refused with the signal named, and the server goes on.
+    @Test func anUpstreamDecoderAbortCostsOneUpload() async throws {
+        let dataDir = CommandLineTests.temporary("-abort")
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        let server = try await ServerProcess(dataDir: dataDir)
+        defer { server.stop() }
+        var codestream = [UInt8](try Data(contentsOf: FuzzReplayTests.fixtures.appendingPathComponent("htj2k-openjpeg-mel-assert.j2c")))
+        if codestream.count % 2 == 1 { codestream.append(0) }
+        typealias H = HostileFiles
+        let uid = "1.2.826.0.1.3680043.8.498.251"
+        let file = H.file(
+            H.identity(uid: uid) + H.imagePixel(rows: 16, columns: 16, bits: 8) + H.encapsulated([codestream]),
+            transferSyntax: "1.2.840.10008.1.2.4.201",
+            uid: uid
+        )
+        let response = try await Self.upload(server, Data(file))
+        #expect(response.status == 422)
+        // SIGABRT, or SIGXFSZ when the assertion message goes to a log file (as here) under the worker's
+        // zero file-size limit.
+        #expect(["SIGABRT", "SIGXFSZ"].contains { Self.reason(response).contains($0) }, "\(Self.reason(response))")
+        #expect(server.process.isRunning)
+        let ct = try Data(contentsOf: ServeEndToEndTests.corpus.appendingPathComponent("pydicom/CT_small.dcm"))
+        #expect(try await Self.upload(server, ct).status == 200)
+    }
+
     @Test func aFileOverItsCPUTimeIsRejectedWhileQueriesStayFast() async throws {
         let dataDir = CommandLineTests.temporary("-cpu")
         defer { try? FileManager.default.removeItem(atPath: dataDir) }

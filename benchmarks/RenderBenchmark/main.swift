@@ -221,7 +221,7 @@ for (name, file) in [
     ("uncompressed (explicit VR LE)", "pydicom-data/693_UNCR.dcm"), ("RLE lossless (shim)", "dcmtk-made/ct_rle.dcm"),
     ("JPEG lossless SV1 (DCMTK)", "dcmtk-made/ct_jpeg_lossless_sv1.dcm"), ("JPEG-LS lossless (DCMTK/CharLS)", "dcmtk-made/ct_jpegls.dcm"),
     ("JPEG 2000 lossless (OpenJPEG)", "pydicom-data/693_J2KR.dcm"), ("JPEG 2000 lossy (OpenJPEG)", "pydicom/693_J2KI.dcm"),
-    ("HTJ2K lossless (OpenJPH)", "openjph-made/ct_htj2k_lossless.dcm"), ("HTJ2K lossy (OpenJPH)", "openjph-made/ct_htj2k_lossy.dcm"),
+    ("HTJ2K lossless (OpenJPEG)", "openjph-made/ct_htj2k_lossless.dcm"), ("HTJ2K lossy (OpenJPEG)", "openjph-made/ct_htj2k_lossy.dcm"),
 ] {
     let path = (arguments.dataDirectory as NSString).appendingPathComponent(file)
     guard FileManager.default.fileExists(atPath: path) else { continue }

@@ -21,8 +21,8 @@ ref = out / "reference"
 ref.mkdir(parents=True, exist_ok=True)
 
 LOSSY_JPEG = {"1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51"}
-# Irreversible (9/7) HTJ2K: OpenJPH (ours) and OpenJPEG (pydicom's) round the inverse wavelet's floats
-# differently, by one stored value at most in the files made here.
+# Irreversible (9/7) HTJ2K: decoders may round the inverse wavelet's floats differently, by one stored
+# value (OpenJPH against OpenJPEG in the files made here); dicomserve and pydicom both use OpenJPEG now.
 LOSSY_HTJ2K = {"1.2.840.10008.1.2.4.203"}
 # Files whose decoded pixels are known to differ between decoders for reasons outside our control.
 NOTES = {
@@ -188,7 +188,7 @@ for directory in sorted((out / "dicom").iterdir()):
                     width = float(np.ravel(ds.WindowWidth)[0]) if "WindowWidth" in ds else 256.0
                     step = 255 * float(ds.get("RescaleSlope", 1) or 1) / max(width - 1, 1)
                     entry.update(storedTolerance=1, renderTolerance=int(step) + 1,
-                                 why="lossy HTJ2K: OpenJPH and OpenJPEG round the inverse 9/7 wavelet differently "
+                                 why="lossy HTJ2K: decoders may round the inverse 9/7 wavelet differently "
                                      "(one stored value, so ⌊255·slope/(width−1)⌋ + 1 grey levels)")
             else:
                 if photometric == "PALETTE COLOR":
